@@ -1,0 +1,220 @@
+//! Everything a check reports, and how it reaches the runner: annotations and the human log on
+//! stdout (stderr with `--json`), the markdown job summary, step outputs and the JSON report.
+//! Checks build a [`Report`]; [`deliver`] writes it everywhere and returns the exit code.
+
+pub mod escape;
+mod json;
+mod log;
+mod outputs;
+mod summary;
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use serde_json::{Map, Value};
+
+use crate::outcome::{Finding, Severity, Verdict, verdict_of};
+
+/// How the result turns into an exit code (`--mode`, action input `mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Mode {
+    /// Read-only; the exit code is the result's.
+    Assert,
+    /// Read-only; findings are shown as warnings and the run exits 0.
+    Advisory,
+}
+
+impl Mode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Assert => "assert",
+            Mode::Advisory => "advisory",
+        }
+    }
+}
+
+/// A titled table shown as a `::group::` in the log and as a table in the summary.
+#[derive(Debug, Clone, Default)]
+pub struct Section {
+    pub title: String,
+    pub headers: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+}
+
+/// What one check run found, ready to render.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub check: &'static str,
+    /// Key facts shown first (repository, branch, flavor ...), in order.
+    pub facts: Vec<(String, String)>,
+    pub findings: Vec<Finding>,
+    pub sections: Vec<Section>,
+    /// Check-specific members of the JSON report, after the common ones.
+    pub details: Map<String, Value>,
+}
+
+impl Report {
+    pub fn new(check: &'static str) -> Self {
+        Report {
+            check,
+            facts: Vec::new(),
+            findings: Vec::new(),
+            sections: Vec::new(),
+            details: Map::new(),
+        }
+    }
+
+    pub fn verdict(&self) -> Verdict {
+        verdict_of(&self.findings)
+    }
+
+    /// Findings in a stable order: by severity, kind, subject, then place.
+    pub fn sort_findings(&mut self) {
+        self.findings.sort_by(|a, b| {
+            (a.severity, a.kind, &a.subject, &a.file, a.line, &a.message)
+                .cmp(&(b.severity, b.kind, &b.subject, &b.file, b.line, &b.message))
+        });
+    }
+
+    /// Applies `f` to every string the report holds.
+    pub fn redact_with(&mut self, f: impl Fn(&str) -> String) {
+        for (k, v) in &mut self.facts {
+            *k = f(k);
+            *v = f(v);
+        }
+        for x in &mut self.findings {
+            x.subject = f(&x.subject);
+            x.message = f(&x.message);
+            x.file = x.file.as_deref().map(&f);
+            for s in &mut x.suggestions {
+                *s = f(s);
+            }
+        }
+        for section in &mut self.sections {
+            section.title = f(&section.title);
+            for row in &mut section.rows {
+                for cell in row {
+                    *cell = f(cell);
+                }
+            }
+        }
+        for v in self.details.values_mut() {
+            redact_value(v, &f);
+        }
+    }
+
+    /// Findings that count for the `findings` output: errors and warnings, not notices.
+    pub fn finding_count(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity != Severity::Notice)
+            .count()
+    }
+}
+
+/// Where a report goes, resolved from flags and the runner's environment.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub mode: Mode,
+    pub json: bool,
+    pub report_file: Option<PathBuf>,
+    pub summary_file: Option<PathBuf>,
+    pub output_file: Option<PathBuf>,
+    /// Values that must never appear in any output (tokens, passwords).
+    pub secrets: Vec<String>,
+}
+
+impl Delivery {
+    /// Replaces every secret in `text`. Secrets shorter than 4 characters are not redacted
+    /// (they would blank ordinary words); no real token is that short.
+    pub fn redact(&self, text: &str) -> String {
+        let mut out = text.to_string();
+        for s in self.secrets.iter().filter(|s| s.len() >= 4) {
+            out = out.replace(s.as_str(), "***");
+        }
+        out
+    }
+}
+
+/// Writes the report everywhere it belongs and returns the process exit code.
+pub fn deliver(
+    mut report: Report,
+    delivery: &Delivery,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> u8 {
+    report.sort_findings();
+    // Redact the raw text first: escaping could split a secret so that a pass over the
+    // rendered text no longer finds it. The rendered text gets a second pass anyway.
+    report.redact_with(|s| delivery.redact(s));
+    let verdict = report.verdict();
+    let mut problems = Vec::new();
+
+    let doc = json::document(&report, delivery.mode, verdict);
+    let doc_text = delivery.redact(&json::to_pretty(&doc));
+    if let Some(path) = &delivery.report_file
+        && let Err(e) = std::fs::write(path, format!("{doc_text}\n"))
+    {
+        problems.push(format!("cannot write the report {}: {e}", path.display()));
+    }
+    if let Some(path) = &delivery.summary_file {
+        let md = delivery.redact(&summary::markdown(&report, delivery.mode, verdict));
+        if let Err(e) = append(path, &md) {
+            problems.push(format!(
+                "cannot append the job summary {}: {e}",
+                path.display()
+            ));
+        }
+    }
+    if let Some(path) = &delivery.output_file {
+        let text = outputs::render(&report, verdict, delivery.report_file.as_deref());
+        if let Err(e) = append(path, &delivery.redact(&text)) {
+            problems.push(format!(
+                "cannot append the step outputs {}: {e}",
+                path.display()
+            ));
+        }
+    }
+
+    let log_text = delivery.redact(&log::render(&report, delivery.mode, verdict, &problems));
+    // Output errors (a closed pipe) cannot be reported anywhere else; the exit code still says it.
+    let (human, machine): (&mut dyn Write, Option<&mut dyn Write>) = if delivery.json {
+        (stderr, Some(stdout))
+    } else {
+        (stdout, None)
+    };
+    let human_ok = human.write_all(log_text.as_bytes()).is_ok();
+    let machine_ok = match machine {
+        Some(out) => writeln!(out, "{doc_text}").is_ok(),
+        None => true,
+    };
+
+    let mut final_verdict = verdict;
+    if !problems.is_empty() || !human_ok || !machine_ok {
+        final_verdict = final_verdict.combine(Verdict::Usage);
+    }
+    match delivery.mode {
+        Mode::Advisory => 0,
+        Mode::Assert => final_verdict.exit_code(),
+    }
+}
+
+fn redact_value(v: &mut Value, f: &impl Fn(&str) -> String) {
+    match v {
+        Value::String(s) => *s = f(s),
+        Value::Array(a) => a.iter_mut().for_each(|x| redact_value(x, f)),
+        Value::Object(o) => o.values_mut().for_each(|x| redact_value(x, f)),
+        _ => {}
+    }
+}
+
+fn append(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut f = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    f.write_all(text.as_bytes())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,98 @@
+//! The markdown job summary (also the body of tracking issues): result, facts, findings table,
+//! then each section folded in `<details>`.
+
+use super::escape::markdown as md;
+use super::{Mode, Report, Section};
+use crate::outcome::{Severity, Verdict};
+
+pub fn markdown(report: &Report, mode: Mode, verdict: Verdict) -> String {
+    let icon = match verdict {
+        Verdict::Clean => "✅",
+        Verdict::Finding => "❌",
+        _ => "⚠️",
+    };
+    let mut s = format!(
+        "### {icon} driftgate {}: {} (exit {})\n\n",
+        report.check,
+        verdict.as_str(),
+        verdict.exit_code()
+    );
+    if mode == Mode::Advisory {
+        s.push_str("Advisory mode: this result does not fail the step.\n\n");
+    }
+    for (k, v) in &report.facts {
+        s.push_str(&format!("- **{}**: {}\n", md(k), md(v)));
+    }
+    s.push('\n');
+    let shown: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.severity != Severity::Notice)
+        .collect();
+    if shown.is_empty() {
+        s.push_str("No errors or warnings.\n\n");
+    } else {
+        s.push_str("| severity | kind | subject | message |\n|---|---|---|---|\n");
+        for f in shown {
+            let mut msg = md(&f.message);
+            if !f.suggestions.is_empty() {
+                let sugg: Vec<String> = f.suggestions.iter().map(|x| md(x)).collect();
+                msg.push_str(&format!("<br>closest emitted: {}", sugg.join("; ")));
+            }
+            if let Some(file) = &f.file {
+                let at = match f.line {
+                    Some(l) => format!("{file}:{l}"),
+                    None => file.clone(),
+                };
+                msg.push_str(&format!(" ({})", md(&at)));
+            }
+            s.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                f.severity.as_str(),
+                f.kind,
+                md(&f.subject),
+                msg
+            ));
+        }
+        s.push('\n');
+    }
+    let notices = report
+        .findings
+        .iter()
+        .filter(|f| f.severity == Severity::Notice);
+    let notice_rows: Vec<Vec<String>> = notices
+        .map(|f| vec![f.kind.to_string(), f.subject.clone(), f.message.clone()])
+        .collect();
+    if !notice_rows.is_empty() {
+        details(
+            &mut s,
+            &Section {
+                title: "Notices".into(),
+                headers: vec!["kind".into(), "subject".into(), "message".into()],
+                rows: notice_rows,
+            },
+        );
+    }
+    for section in &report.sections {
+        details(&mut s, section);
+    }
+    s
+}
+
+fn details(s: &mut String, section: &Section) {
+    s.push_str(&format!(
+        "<details><summary>{} ({})</summary>\n\n",
+        md(&section.title),
+        section.rows.len()
+    ));
+    if !section.headers.is_empty() {
+        let head: Vec<String> = section.headers.iter().map(|h| md(h)).collect();
+        s.push_str(&format!("| {} |\n", head.join(" | ")));
+        s.push_str(&format!("|{}\n", "---|".repeat(head.len())));
+        for row in &section.rows {
+            let cells: Vec<String> = row.iter().map(|c| md(c)).collect();
+            s.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+    }
+    s.push_str("\n</details>\n\n");
+}

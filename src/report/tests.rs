@@ -1,0 +1,158 @@
+use super::*;
+use crate::outcome::Finding;
+
+fn sample() -> Report {
+    let mut r = Report::new("required-checks");
+    r.facts.push(("repository".into(), "o/r".into()));
+    r.findings
+        .push(Finding::notice("extra", "b", "emitted, not required"));
+    r.findings.push(
+        Finding::problem("orphan", "ci / x\n::add-mask::s3cr3t-token", "no emitter")
+            .with_suggestions(vec!["ci / y (push)".into()])
+            .at("wf.yml", Some(3)),
+    );
+    r.sections.push(Section {
+        title: "Emitted".into(),
+        headers: vec!["context".into()],
+        rows: vec![vec!["::error::from a job name".into()]],
+    });
+    r
+}
+
+fn run(report: Report, delivery: &Delivery) -> (u8, String, String) {
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = deliver(report, delivery, &mut out, &mut err);
+    (
+        code,
+        String::from_utf8_lossy(&out).into_owned(),
+        String::from_utf8_lossy(&err).into_owned(),
+    )
+}
+
+fn delivery(dir: &std::path::Path) -> Delivery {
+    Delivery {
+        mode: Mode::Assert,
+        json: false,
+        report_file: Some(dir.join("report.json")),
+        summary_file: Some(dir.join("summary.md")),
+        output_file: Some(dir.join("output")),
+        secrets: vec!["s3cr3t-token".into()],
+    }
+}
+
+fn tempdir(name: &str) -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("driftgate-report-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).expect("temp dir");
+    d
+}
+
+#[test]
+fn every_sink_gets_the_result_and_no_line_starts_a_command() {
+    let dir = tempdir("sinks");
+    let (code, out, err) = run(sample(), &delivery(&dir));
+    assert_eq!(code, 2);
+    assert!(err.is_empty());
+    // Our own commands are the only lines that start with `::`.
+    for line in out.lines() {
+        let t = line.trim_start();
+        if t.starts_with("::") {
+            assert!(
+                [
+                    "::group::",
+                    "::endgroup::",
+                    "::error ",
+                    "::notice ",
+                    "::warning "
+                ]
+                .iter()
+                .any(|p| t.starts_with(p)),
+                "unexpected command line: {line}"
+            );
+        }
+        assert!(!line.contains("s3cr3t-token"), "secret leaked: {line}");
+    }
+    assert!(out.contains(
+        "::error title=orphan%3A ci / x%0A%3A%3Aadd-mask%3A%3A***,file=wf.yml,line=3::no emitter"
+    ));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.join("report.json")).expect("report"))
+            .expect("json");
+    assert_eq!(json["schema"], "driftgate.report/v1");
+    assert_eq!(json["result"], "finding");
+    assert_eq!(json["exit_code"], 2);
+    // Sorted: the error before the notice.
+    assert_eq!(json["findings"][0]["kind"], "orphan");
+    assert_eq!(json["findings"][0]["suggestions"][0], "ci / y (push)");
+    assert_eq!(json["findings"][1]["kind"], "extra");
+    assert!(json["findings"][1].get("file").is_none());
+    let outputs = std::fs::read_to_string(dir.join("output")).expect("outputs");
+    assert_eq!(
+        outputs,
+        format!(
+            "result=finding\nexit-code=2\nfindings=1\nreport={}\n",
+            dir.join("report.json").display()
+        )
+    );
+    let summary = std::fs::read_to_string(dir.join("summary.md")).expect("summary");
+    assert!(summary.contains("| error | orphan | ci / x ::add-mask::\\*\\*\\* | no emitter"));
+    assert!(!summary.contains("s3cr3t-token"));
+}
+
+#[test]
+fn advisory_exits_0_but_reports_the_true_result_and_downgrades_errors() {
+    let dir = tempdir("advisory");
+    let mut d = delivery(&dir);
+    d.mode = Mode::Advisory;
+    let (code, out, _) = run(sample(), &d);
+    assert_eq!(code, 0);
+    assert!(out.contains("::warning title=orphan"));
+    assert!(!out.contains("::error "));
+    let outputs = std::fs::read_to_string(dir.join("output")).expect("outputs");
+    assert!(outputs.starts_with("result=finding\nexit-code=2\n"));
+}
+
+#[test]
+fn json_mode_keeps_stdout_pure_json_and_moves_the_log_to_stderr() {
+    let dir = tempdir("json");
+    let mut d = delivery(&dir);
+    d.json = true;
+    let (code, out, err) = run(sample(), &d);
+    assert_eq!(code, 2);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("stdout is one JSON document");
+    assert_eq!(doc["check"], "required-checks");
+    assert!(err.contains("::error title=orphan"));
+}
+
+#[test]
+fn an_unwritable_report_file_is_a_usage_error_not_a_silent_pass() {
+    let dir = tempdir("unwritable");
+    let mut d = delivery(&dir);
+    d.report_file = Some(dir.join("missing-dir/report.json"));
+    let mut r = Report::new("required-checks");
+    r.findings.push(Finding::notice("extra", "x", "y"));
+    let (code, out, _) = run(r, &d);
+    assert_eq!(code, 1);
+    assert!(out.contains("::error title=driftgate::cannot write the report"));
+}
+
+#[test]
+fn many_notices_of_one_kind_are_folded_in_the_log() {
+    let mut r = Report::new("required-checks");
+    for i in 0..25 {
+        r.findings
+            .push(Finding::notice("extra", format!("c{i:02}"), "m"));
+    }
+    let d = Delivery {
+        mode: Mode::Assert,
+        json: false,
+        report_file: None,
+        summary_file: None,
+        output_file: None,
+        secrets: vec![],
+    };
+    let (code, out, _) = run(r, &d);
+    assert_eq!(code, 0);
+    assert_eq!(out.matches("::notice title=extra%3A").count(), 10);
+    assert!(out.contains("15 more extra notices are in the JSON report"));
+}
