@@ -1,5 +1,8 @@
 //! driftgate: fail-closed drift gates for Forgejo/Gitea Actions.
 
+pub mod checks;
 pub mod error;
+pub mod forge;
 pub mod outcome;
 pub mod report;
+pub mod yaml;

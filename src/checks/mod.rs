@@ -1,0 +1,3 @@
+//! Checks, one folder each.
+
+pub mod required_checks;

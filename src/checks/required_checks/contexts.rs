@@ -1,0 +1,397 @@
+//! The contexts a repository's workflows post: `"<workflow> / <job> (<event>)"`, trimmed, for
+//! every job, matrix leg and status-posting trigger, as the given forge release names them.
+
+use serde_json::Value;
+
+use super::behaviour::{Behaviour, MatrixNaming, Reusable};
+use super::expr::{self, glob_escape};
+use super::matrix::{self, Leg, MatrixError, Shape};
+use super::triggers::{Posting, triggers};
+use super::workflow::{self, Job, Workflow, WorkflowFile, scalar_text};
+
+/// Both forges store the job name in a 255-byte column and cut longer names.
+const JOB_NAME_BYTES: usize = 255;
+
+/// A context some job posts on pull requests into the branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Emitter {
+    pub context: String,
+    pub file: String,
+    pub line: usize,
+    pub job: String,
+    pub event: &'static str,
+    /// Why it may not be posted (empty: posted on every pull request commit).
+    pub conditions: Vec<String>,
+}
+
+/// A job whose context cannot be computed without running the workflow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unresolved {
+    /// A glob for every context it could post.
+    pub template: String,
+    pub file: String,
+    pub line: usize,
+    pub job: String,
+    pub reason: String,
+}
+
+/// A workflow file the forge cannot run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    pub file: String,
+    pub line: Option<usize>,
+    pub reason: String,
+}
+
+/// A context a workflow names but never posts on pull requests into this branch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Silent {
+    pub context: String,
+    pub file: String,
+    pub job: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Analysis {
+    pub emitters: Vec<Emitter>,
+    pub unresolved: Vec<Unresolved>,
+    pub broken: Vec<Broken>,
+    pub silent: Vec<Silent>,
+}
+
+/// Builds the context string as the forge does (`fmt.Sprintf`, then trimmed on storage).
+pub fn context(workflow: &str, job: &str, event: &str) -> String {
+    format!("{workflow} / {job} ({event})").trim().to_string()
+}
+
+/// One name a job posts under, with the workflow name it posts under (differs for called jobs).
+struct Posted {
+    workflow: String,
+    name: Result<String, expr::Unresolved>,
+    condition: Option<String>,
+}
+
+pub fn analyse(files: &[WorkflowFile], b: &Behaviour, branch: Option<&str>) -> Analysis {
+    let mut a = Analysis::default();
+    for file in files {
+        if let Err(broken) = analyse_file(file, files, b, branch, &mut a) {
+            a.broken.push(broken);
+        }
+    }
+    a
+}
+
+fn analyse_file(
+    file: &WorkflowFile,
+    files: &[WorkflowFile],
+    b: &Behaviour,
+    branch: Option<&str>,
+    a: &mut Analysis,
+) -> Result<(), Broken> {
+    let broken = |line, reason: String| Broken {
+        file: file.path.clone(),
+        line,
+        reason,
+    };
+    let wf = workflow::parse(&file.text).map_err(|e| broken(e.line, e.message))?;
+    let trigs = triggers(&wf.on, branch, b).map_err(|e| broken(None, e))?;
+    let wf_name = workflow_name(&wf, file, b);
+    // Work out every job's names first: an invalid matrix anywhere makes the whole file invalid.
+    let mut per_job = Vec::new();
+    for job in &wf.jobs {
+        let posted =
+            posted_names(job, &wf_name, file, files, b).map_err(|e| broken(Some(job.line), e))?;
+        per_job.push((job, posted));
+    }
+    for trig in &trigs {
+        for (job, posted) in &per_job {
+            let job_if = job_condition(job);
+            for p in posted {
+                match (&trig.posting, &p.name) {
+                    (Posting::Never(reason), Ok(name)) => a.silent.push(Silent {
+                        context: context(&p.workflow, name, trig.event),
+                        file: file.path.clone(),
+                        job: job.id.clone(),
+                        reason: reason.clone(),
+                    }),
+                    (Posting::Never(_), Err(_)) => {}
+                    (posting, Ok(name)) => {
+                        let mut conditions = match posting {
+                            Posting::Conditional(c) => c.clone(),
+                            _ => Vec::new(),
+                        };
+                        conditions.extend(job_if.clone());
+                        conditions.extend(p.condition.clone());
+                        a.emitters.push(Emitter {
+                            context: context(&p.workflow, name, trig.event),
+                            file: file.path.clone(),
+                            line: job.line,
+                            job: job.id.clone(),
+                            event: trig.event,
+                            conditions,
+                        });
+                    }
+                    (_, Err(u)) => a.unresolved.push(Unresolved {
+                        template: context(&glob_escape(&p.workflow), &u.template, trig.event),
+                        file: file.path.clone(),
+                        line: job.line,
+                        job: job.id.clone(),
+                        reason: u.reason.clone(),
+                    }),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The workflow part of the context: `name:` as written (never interpolated); when missing,
+/// empty, or the file name on releases that fall back to it.
+fn workflow_name(wf: &Workflow, file: &WorkflowFile, b: &Behaviour) -> String {
+    match &wf.name {
+        Some(n) if !(b.missing_name_is_file_name && n.trim().is_empty()) => n.clone(),
+        _ if b.missing_name_is_file_name => file.base_name().to_string(),
+        _ => String::new(),
+    }
+}
+
+/// A job-level `if:` that can be false; the trivially true ones are not conditions.
+fn job_condition(job: &Job) -> Option<String> {
+    let cond = job.get("if")?;
+    let text = scalar_text(cond).unwrap_or_default();
+    let inner = text
+        .trim()
+        .strip_prefix("${{")
+        .and_then(|t| t.strip_suffix("}}"))
+        .unwrap_or(text.trim())
+        .trim()
+        .to_string();
+    if matches!(
+        inner.as_str(),
+        "" | "true" | "always()" | "success()" | "!cancelled()"
+    ) {
+        return None;
+    }
+    Some(format!(
+        "job-level `if: {}`; when false the job is skipped (newer forges post `skipped`, which counts as passing)",
+        text.trim()
+    ))
+}
+
+/// The names one job posts under, for all its matrix legs (and called jobs).
+fn posted_names(
+    job: &Job,
+    wf_name: &str,
+    file: &WorkflowFile,
+    files: &[WorkflowFile],
+    b: &Behaviour,
+) -> Result<Vec<Posted>, String> {
+    let names = job_names(job, b)?;
+    let mut out: Vec<Posted> = Vec::new();
+    let uses = job.get("uses").and_then(Value::as_str);
+    let inline = match (uses, b.reusable) {
+        (Some(_), Reusable::InlineWithoutRunsOn) => job.get("runs-on").is_none(),
+        _ => false,
+    };
+    for name in names {
+        out.push(Posted {
+            workflow: wf_name.to_string(),
+            name,
+            condition: inline.then(|| {
+                "the caller job of an inlined reusable workflow ends `skipped`".to_string()
+            }),
+        });
+    }
+    let Some(uses) = uses else {
+        return Ok(out);
+    };
+    let children = match b.reusable {
+        Reusable::CallerOnly => return Ok(out),
+        Reusable::InlineWithoutRunsOn if !inline => return Ok(out),
+        Reusable::CallerAndCalleeJobs | Reusable::InlineWithoutRunsOn => {
+            called_jobs(uses, file, files, b)
+        }
+    };
+    match children {
+        Ok((callee_name, jobs)) => {
+            let workflow = match b.reusable {
+                Reusable::CallerAndCalleeJobs => callee_name,
+                _ => wf_name.to_string(),
+            };
+            for name in jobs {
+                out.push(Posted {
+                    workflow: workflow.clone(),
+                    name,
+                    condition: None,
+                });
+            }
+        }
+        Err(reason) => {
+            let workflow = match b.reusable {
+                Reusable::CallerAndCalleeJobs => "*".to_string(),
+                _ => glob_escape(wf_name),
+            };
+            // The unresolved template carries the workflow part already; keep it unescaped.
+            out.push(Posted {
+                workflow: String::new(),
+                name: Err(expr::Unresolved {
+                    template: format!("{workflow} / *"),
+                    reason,
+                }),
+                condition: None,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The jobs of a called workflow in the same repository (`uses: ./path.yml`).
+fn called_jobs(
+    uses: &str,
+    caller: &WorkflowFile,
+    files: &[WorkflowFile],
+    b: &Behaviour,
+) -> Result<(String, Vec<Result<String, expr::Unresolved>>), String> {
+    let Some(path) = uses.strip_prefix("./") else {
+        return Err(format!(
+            "calls {uses}, a workflow in another repository, whose jobs post their own statuses"
+        ));
+    };
+    let path = path.split('@').next().unwrap_or(path);
+    let callee = files
+        .iter()
+        .find(|f| f.path == path)
+        .ok_or_else(|| format!("calls {uses}, which is not among the workflow files read"))?;
+    if callee.path == caller.path {
+        return Err(format!("calls itself ({uses})"));
+    }
+    let wf = workflow::parse(&callee.text)
+        .map_err(|e| format!("calls {uses}, which does not parse: {e}"))?;
+    let mut names = Vec::new();
+    for job in &wf.jobs {
+        if job.get("uses").is_some() {
+            return Err(format!(
+                "calls {uses}, which calls further workflows (not modelled)"
+            ));
+        }
+        names.extend(job_names(job, b)?);
+    }
+    Ok((workflow_name(&wf, callee, b), names))
+}
+
+/// The job's name for each matrix leg, as the forge stores it.
+fn job_names(job: &Job, b: &Behaviour) -> Result<Vec<Result<String, expr::Unresolved>>, String> {
+    let declared = match job.get("name") {
+        None => None,
+        Some(v) => Some(scalar_text(v).ok_or("the job `name:` is not a string")?),
+    }
+    .filter(|n| !n.is_empty());
+    let legs = match legs(job, b)? {
+        Legs::Known(legs) => legs,
+        Legs::Unknown(reason) => {
+            let template = match (&declared, b.matrix_naming) {
+                (Some(n), MatrixNaming::SuffixOnlyWithoutName) if !expr::contains_expression(n) => {
+                    return Ok(vec![Ok(cut(n))]);
+                }
+                (Some(n), _) if expr::contains_expression(n) => expr::interpolate(n, &Leg::new())
+                    .err()
+                    .map_or_else(|| glob_escape(n), |u| u.template),
+                (Some(n), _) => format!("{} (*)", glob_escape(n)),
+                (None, _) => format!("{} (*)", glob_escape(&job.id)),
+            };
+            return Ok(vec![Err(expr::Unresolved { template, reason })]);
+        }
+    };
+    Ok(legs
+        .iter()
+        .map(|leg| leg_name(&job.id, declared.as_deref(), leg, b).map(|n| cut(&n)))
+        .collect())
+}
+
+enum Legs {
+    Known(Vec<Leg>),
+    Unknown(String),
+}
+
+fn legs(job: &Job, b: &Behaviour) -> Result<Legs, String> {
+    let dynamic = |what: String| {
+        if b.dynamic_matrix_is_one_leg {
+            // The forge cannot decode it, runs one leg and names it without suffix.
+            Legs::Known(vec![Leg::new()])
+        } else {
+            Legs::Unknown(format!("its matrix is computed at run time ({what})"))
+        }
+    };
+    let legs = match matrix::shape(&job.body) {
+        Shape::None => vec![Leg::new()],
+        Shape::Other(Value::String(s)) if expr::contains_expression(s) => {
+            return Ok(dynamic(s.clone()));
+        }
+        // Anything else that is not a mapping fails to decode: one leg, no suffix.
+        Shape::Other(_) => vec![Leg::new()],
+        Shape::Axes(m) => {
+            if let Some(what) = matrix::has_expression(m) {
+                return Ok(dynamic(what));
+            }
+            match matrix::expand(m) {
+                Ok(legs) => legs,
+                Err(MatrixError::Invalid(e)) => return Err(e),
+                // A scalar axis without an expression cannot be decoded either: one leg.
+                Err(MatrixError::Dynamic(_)) => vec![Leg::new()],
+            }
+        }
+    };
+    if legs.is_empty() {
+        return Ok(Legs::Known(if b.empty_matrix_runs_once {
+            vec![Leg::new()]
+        } else {
+            Vec::new()
+        }));
+    }
+    Ok(Legs::Known(legs))
+}
+
+fn leg_name(
+    id: &str,
+    declared: Option<&str>,
+    leg: &Leg,
+    b: &Behaviour,
+) -> Result<String, expr::Unresolved> {
+    let with_suffix = |base: &str| {
+        if leg.is_empty() {
+            base.to_string()
+        } else {
+            format!("{base} {}", matrix::suffix(leg))
+        }
+    };
+    match b.matrix_naming {
+        MatrixNaming::AlwaysSuffix => Ok(with_suffix(declared.unwrap_or(id))),
+        MatrixNaming::SuffixUnlessExpression => {
+            let base = declared.unwrap_or(id);
+            if leg.is_empty() {
+                Ok(base.to_string())
+            } else if expr::contains_expression(base) {
+                expr::interpolate(base, leg)
+            } else {
+                Ok(with_suffix(base))
+            }
+        }
+        MatrixNaming::SuffixOnlyWithoutName => match declared {
+            None => Ok(with_suffix(id)),
+            Some(n) => expr::interpolate(n, leg),
+        },
+    }
+}
+
+/// Names over 255 bytes are cut at a character boundary to at most 252 bytes plus `…`.
+fn cut(name: &str) -> String {
+    if name.len() <= JOB_NAME_BYTES {
+        return name.to_string();
+    }
+    let mut end = JOB_NAME_BYTES - 3;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &name[..end])
+}

@@ -1,0 +1,3 @@
+//! The Gitea/Forgejo API v1 client and what is known about the forges.
+
+pub mod version;
