@@ -1,6 +1,7 @@
 //! driftgate: fail-closed drift gates for Forgejo/Gitea Actions.
 
 pub mod checks;
+pub mod cli;
 pub mod error;
 pub mod forge;
 pub mod outcome;

@@ -1,3 +1,5 @@
 //! The Gitea/Forgejo API v1 client and what is known about the forges.
 
+pub mod client;
+pub mod http;
 pub mod version;

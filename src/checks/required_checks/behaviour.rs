@@ -45,6 +45,10 @@ pub struct Behaviour {
     /// A matrix whose legs are all excluded: Gitea runs one leg, the Forgejo runner none.
     pub empty_matrix_runs_once: bool,
     pub reusable: Reusable,
+    /// Gitea ≥ 1.24 (#32984) cuts a job name over 255 bytes with `util.EllipsisDisplayString`,
+    /// which counts display width (a rune up to U+00FF is 1, most others 2), not bytes; Forgejo
+    /// and older Gitea cut at 252 bytes (`util.SplitStringAtByteN`).
+    pub job_name_cut_by_width: bool,
     /// Gitea ≥ 1.27 (#38237, #38371): workflows filtered out by `paths`/`branches` post
     /// `skipped` for contexts that a protection rule requires.
     pub filtered_posts_skipped: bool,
@@ -71,6 +75,7 @@ impl Behaviour {
                 } else {
                     Reusable::CallerOnly
                 },
+                job_name_cut_by_width: v(1, 24),
                 filtered_posts_skipped: v(1, 27),
             },
             Flavor::Forgejo => Behaviour {
@@ -86,6 +91,7 @@ impl Behaviour {
                 } else {
                     Reusable::CallerOnly
                 },
+                job_name_cut_by_width: false,
                 filtered_posts_skipped: false,
             },
         }

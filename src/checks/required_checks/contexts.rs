@@ -68,6 +68,9 @@ pub fn context(workflow: &str, job: &str, event: &str) -> String {
 /// One name a job posts under, with the workflow name it posts under (differs for called jobs).
 struct Posted {
     workflow: String,
+    /// A glob for the workflow part when the workflow name itself is unknown (called workflows
+    /// in other repositories); else the template uses the escaped `workflow`.
+    workflow_glob: Option<String>,
     name: Result<String, expr::Unresolved>,
     condition: Option<String>,
 }
@@ -133,7 +136,13 @@ fn analyse_file(
                         });
                     }
                     (_, Err(u)) => a.unresolved.push(Unresolved {
-                        template: context(&glob_escape(&p.workflow), &u.template, trig.event),
+                        template: context(
+                            p.workflow_glob
+                                .as_deref()
+                                .unwrap_or(&glob_escape(&p.workflow)),
+                            &u.template,
+                            trig.event,
+                        ),
                         file: file.path.clone(),
                         line: job.line,
                         job: job.id.clone(),
@@ -197,6 +206,7 @@ fn posted_names(
     for name in names {
         out.push(Posted {
             workflow: wf_name.to_string(),
+            workflow_glob: None,
             name,
             condition: inline.then(|| {
                 "the caller job of an inlined reusable workflow ends `skipped`".to_string()
@@ -222,21 +232,25 @@ fn posted_names(
             for name in jobs {
                 out.push(Posted {
                     workflow: workflow.clone(),
+                    workflow_glob: None,
                     name,
                     condition: None,
                 });
             }
         }
         Err(reason) => {
-            let workflow = match b.reusable {
-                Reusable::CallerAndCalleeJobs => "*".to_string(),
+            // Gitea 1.27 names the children by the called workflow's unknown `name:`, which may
+            // be missing: then the trimmed context starts with "/ ", which "* / *" would miss.
+            let workflow_glob = match b.reusable {
+                Reusable::CallerAndCalleeJobs if b.missing_name_is_file_name => "*".to_string(),
+                Reusable::CallerAndCalleeJobs => "*/".to_string(),
                 _ => glob_escape(wf_name),
             };
-            // The unresolved template carries the workflow part already; keep it unescaped.
             out.push(Posted {
-                workflow: String::new(),
+                workflow: wf_name.to_string(),
+                workflow_glob: Some(workflow_glob),
                 name: Err(expr::Unresolved {
-                    template: format!("{workflow} / *"),
+                    template: "*".to_string(),
                     reason,
                 }),
                 condition: None,

@@ -1,10 +1,316 @@
 //! `required-checks`: proves that every status context branch protection requires is posted by
 //! some workflow job (required ⊆ emitted), as the forge names contexts.
+//!
+//! The pieces, in the order a run uses them: `rules` (which protection rule applies),
+//! `discover` (which workflow files the forge reads), `workflow`/`triggers`/`matrix`/`expr`
+//! (what each file posts, per `behaviour` of the forge release), `contexts` (the emitted set),
+//! `patterns` and `findings` (required ⊆ emitted), `report` (what the user sees).
 
 pub mod behaviour;
 pub mod contexts;
+pub mod discover;
 pub mod expr;
+pub mod findings;
 pub mod matrix;
 pub mod patterns;
+mod report;
+pub mod rules;
 pub mod triggers;
 pub mod workflow;
+
+use std::path::PathBuf;
+
+use behaviour::Behaviour;
+use contexts::Broken;
+use rules::BranchProtection;
+
+use crate::error::Error;
+use crate::forge::client::Forge;
+use crate::forge::http::HttpOptions;
+use crate::forge::version::{Flavor, Version};
+use crate::outcome::Finding;
+use crate::report::Report;
+
+/// `--flavor`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FlavorChoice {
+    Auto,
+    Gitea,
+    Forgejo,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub server: Option<String>,
+    pub repo: Option<String>,
+    pub branch: Option<String>,
+    pub root: PathBuf,
+    pub workflows: Vec<String>,
+    pub flavor: FlavorChoice,
+    pub forge_version: Option<Version>,
+    pub required: Vec<String>,
+    pub protection_file: Option<PathBuf>,
+    pub http: HttpOptions,
+}
+
+/// What the run learned, for the report; filled in as far as the run got.
+#[derive(Debug, Default)]
+struct Facts {
+    repo: Option<String>,
+    branch: Option<String>,
+    flavor: Option<(Flavor, String)>,
+    version: Option<(Version, String)>,
+    rule: Option<String>,
+    required_source: Option<String>,
+    required: Vec<String>,
+    dirs: Vec<String>,
+    files: usize,
+    analysis: contexts::Analysis,
+    requests: usize,
+}
+
+/// Runs the check. Errors become findings, so the report is always complete.
+pub async fn run(o: &Options) -> Report {
+    let mut facts = Facts {
+        repo: o.repo.clone(),
+        ..Facts::default()
+    };
+    let mut findings = Vec::new();
+    let forge = match online_forge(o) {
+        Ok(f) => f,
+        Err(e) => {
+            findings.push(e.into_finding("required-checks"));
+            return report::build(&facts, findings);
+        }
+    };
+    if let Err(e) = check(o, forge.as_ref(), &mut facts, &mut findings).await {
+        let subject = facts.repo.clone().unwrap_or_else(|| "required-checks".into());
+        findings.push(e.into_finding(subject));
+    }
+    if let Some(f) = &forge {
+        facts.requests = f.http().sent().len();
+    }
+    report::build(&facts, findings)
+}
+
+/// The API client, or `None` offline (`--required`/`--protection-file`: no server at all).
+fn online_forge(o: &Options) -> Result<Option<Forge>, Error> {
+    if !o.required.is_empty() || o.protection_file.is_some() {
+        return Ok(None);
+    }
+    let server = o.server.as_deref().ok_or_else(|| {
+        Error::Usage(
+            "no server: pass --server (default GITHUB_SERVER_URL) and --repo, or give the required contexts offline with --required or --protection-file".into(),
+        )
+    })?;
+    let repo = o.repo.as_deref().ok_or_else(|| {
+        Error::Usage("no repository: pass --repo OWNER/NAME (default GITHUB_REPOSITORY)".into())
+    })?;
+    validate_repo(repo)?;
+    if o.http.token.is_none() {
+        return Err(Error::Usage(format!(
+            "no token: reading branch protection needs a repository admin token in one of {} (or the variable named by --token-env)",
+            crate::forge::http::TOKEN_CHAIN.join(", ")
+        )));
+    }
+    Forge::new(server, o.http.clone()).map(Some)
+}
+
+fn validate_repo(repo: &str) -> Result<(), Error> {
+    let ok = repo.split('/').count() == 2
+        && repo.split('/').all(|p| {
+            !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::Usage(format!("--repo {repo:?} is not OWNER/NAME")))
+    }
+}
+
+async fn check(
+    o: &Options,
+    forge: Option<&Forge>,
+    facts: &mut Facts,
+    findings: &mut Vec<Finding>,
+) -> Result<(), Error> {
+    let (flavor, version) = flavor_and_version(o, forge, facts).await?;
+    let b = Behaviour::new(flavor, version);
+
+    facts.branch = match (&o.branch, forge, &facts.repo) {
+        (Some(b), _, _) => Some(b.clone()),
+        (None, Some(f), Some(repo)) => Some(f.default_branch(repo).await?),
+        _ => None,
+    };
+
+    let rules = match (&o.protection_file, forge, &facts.repo) {
+        _ if !o.required.is_empty() => None,
+        (Some(path), _, _) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                Error::Usage(format!("cannot read the protection file {}: {e}", path.display()))
+            })?;
+            let rules = rules::parse_rules(&text)
+                .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
+            facts.required_source = Some(format!("--protection-file {}", path.display()));
+            Some(rules)
+        }
+        (None, Some(f), Some(repo)) => {
+            let v = f.branch_protections(repo).await?;
+            let rules: Vec<BranchProtection> = serde_json::from_value(v).map_err(|e| {
+                Error::Unreachable(format!(
+                    "GET /api/v1/repos/{repo}/branch_protections: not the rule list expected ({e})"
+                ))
+            })?;
+            facts.required_source = Some("branch protection (API)".into());
+            Some(rules)
+        }
+        _ => None,
+    };
+
+    let required: Vec<String> = match rules {
+        None => {
+            facts.required_source = Some("--required".into());
+            o.required.clone()
+        }
+        Some(rules) => match pick_rule(&rules, facts, findings)? {
+            Some(r) => r,
+            None => Vec::new(),
+        },
+    };
+    facts.required = required.clone();
+
+    let (files, unreadable) = workflow_files(o, flavor, facts)?;
+    facts.files = files.len();
+    let mut analysis = contexts::analyse(&files, &b, facts.branch.as_deref());
+    // Matrix legs that share a name (Forgejo with a static `name:`) are one context.
+    let mut seen = std::collections::HashSet::new();
+    analysis
+        .emitters
+        .retain(|e| seen.insert((e.context.clone(), e.file.clone(), e.job.clone())));
+    analysis.broken.extend(unreadable.into_iter().map(|u| Broken {
+        file: u.path,
+        line: None,
+        reason: u.reason,
+    }));
+    let branch = facts
+        .branch
+        .clone()
+        .unwrap_or_else(|| "the protected branch".into());
+    // With nothing required there is nothing to prove: the notice from `pick_rule` says why.
+    if !required.is_empty() {
+        findings.extend(findings::evaluate(&required, &analysis, &branch));
+    }
+    facts.analysis = analysis;
+    Ok(())
+}
+
+/// The rule for the branch, with notices for "no rule", "status checks off", "empty list".
+/// `Ok(None)` when nothing is required.
+fn pick_rule(
+    rules: &[BranchProtection],
+    facts: &mut Facts,
+    findings: &mut Vec<Finding>,
+) -> Result<Option<Vec<String>>, Error> {
+    let branch = match &facts.branch {
+        Some(b) => b.clone(),
+        None if rules.len() == 1 && !rules[0].name().contains(['*', '?', '[', '{']) => {
+            let b = rules[0].name().to_string();
+            facts.branch = Some(b.clone());
+            b
+        }
+        None => {
+            return Err(Error::Usage(format!(
+                "--branch is needed to choose among {} protection rules",
+                rules.len()
+            )));
+        }
+    };
+    let Some(rule) = rules::select(rules, &branch) else {
+        findings.push(Finding::notice(
+            "no-rule",
+            branch.clone(),
+            format!("no branch protection rule applies to {branch}: nothing is required"),
+        ));
+        return Ok(None);
+    };
+    facts.rule = Some(rule.name().to_string());
+    if !rule.enable_status_check {
+        findings.push(Finding::notice(
+            "status-checks-disabled",
+            rule.name(),
+            format!("the rule {:?} does not require status checks", rule.name()),
+        ));
+        return Ok(None);
+    }
+    let contexts = rule.status_check_contexts.clone().unwrap_or_default();
+    if contexts.is_empty() {
+        findings.push(Finding::notice(
+            "empty-required",
+            rule.name(),
+            format!(
+                "the rule {:?} enables status checks with an empty list: the forge then requires every posted status to pass, and no context can be missing",
+                rule.name()
+            ),
+        ));
+        return Ok(None);
+    }
+    Ok(Some(contexts))
+}
+
+async fn flavor_and_version(
+    o: &Options,
+    forge: Option<&Forge>,
+    facts: &mut Facts,
+) -> Result<(Flavor, Version), Error> {
+    let server = match (forge, o.flavor, o.forge_version) {
+        (Some(f), FlavorChoice::Auto, _) => Some(f.version().await?),
+        // With both given there is nothing to ask; with a flavor only, the release still matters.
+        (Some(f), _, None) => f.version().await.ok(),
+        _ => None,
+    };
+    let flavor = match (o.flavor, &server) {
+        (FlavorChoice::Gitea, _) => (Flavor::Gitea, "--flavor".to_string()),
+        (FlavorChoice::Forgejo, _) => (Flavor::Forgejo, "--flavor".to_string()),
+        (FlavorChoice::Auto, Some((fl, _, raw))) => (*fl, format!("server reports {raw}")),
+        (FlavorChoice::Auto, None) => {
+            if o.root.join(".forgejo/workflows").is_dir() {
+                (Flavor::Forgejo, "offline: .forgejo/workflows exists".to_string())
+            } else {
+                (Flavor::Gitea, "offline: no .forgejo/workflows".to_string())
+            }
+        }
+    };
+    let version = match (o.forge_version, &server) {
+        (Some(v), _) => (v, "--forge-version".to_string()),
+        (None, Some((fl, v, raw))) if *fl == flavor.0 => (*v, format!("server reports {raw}")),
+        _ => {
+            let b = Behaviour::newest(flavor.0);
+            (b.version, "newest behaviour driftgate models".to_string())
+        }
+    };
+    let result = (flavor.0, version.0);
+    facts.flavor = Some(flavor);
+    facts.version = Some(version);
+    Ok(result)
+}
+
+fn workflow_files(
+    o: &Options,
+    flavor: Flavor,
+    facts: &mut Facts,
+) -> Result<(Vec<workflow::WorkflowFile>, Vec<discover::Unreadable>), Error> {
+    let dirs: Vec<String> = if o.workflows.is_empty() {
+        discover::forge_dir(&o.root, flavor).into_iter().collect()
+    } else {
+        o.workflows.clone()
+    };
+    let mut files = Vec::new();
+    let mut unreadable = Vec::new();
+    for d in &dirs {
+        let (f, u) = discover::read_dir(&o.root, d)?;
+        files.extend(f);
+        unreadable.extend(u);
+    }
+    facts.dirs = dirs;
+    Ok((files, unreadable))
+}

@@ -1,0 +1,186 @@
+//! required ⊆ emitted: the findings for a set of required patterns over the analysed workflows.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::contexts::{Analysis, Unresolved};
+use super::patterns::{RequiredPattern, similarity};
+use crate::outcome::Finding;
+
+/// Suggestions must look at least this close to the required context (Jaro–Winkler).
+const SUGGEST_AT: f64 = 0.7;
+const SUGGESTIONS: usize = 3;
+
+pub fn evaluate(required: &[String], a: &Analysis, branch: &str) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let mut patterns = Vec::new();
+    for text in required {
+        match RequiredPattern::new(text) {
+            Ok(p) => patterns.push(p),
+            Err(e) => out.push(Finding::problem(
+                "invalid-pattern",
+                text,
+                format!("the required context is not a valid glob ({e}); the forge cannot match it, so pull requests wait for it"),
+            )),
+        }
+    }
+    for p in &patterns {
+        out.extend(check_pattern(p, a, branch));
+    }
+    for b in &a.broken {
+        out.push(
+            Finding::unverified(
+                "unverifiable",
+                b.file.clone(),
+                format!(
+                    "the workflow does not parse ({}); the forge cannot run it, and driftgate cannot tell which contexts it was meant to post",
+                    b.reason
+                ),
+            )
+            .at(b.file.clone(), b.line),
+        );
+    }
+    for u in &a.unresolved {
+        let subject = format!("{} job {}", u.file, u.job);
+        if patterns.iter().any(|p| could_match(u, p)) {
+            out.push(
+                Finding::unverified(
+                    "unverifiable",
+                    subject,
+                    format!(
+                        "the job's context cannot be computed statically ({}); it could post a required context ({})",
+                        u.reason, u.template
+                    ),
+                )
+                .at(u.file.clone(), Some(u.line)),
+            );
+        } else {
+            out.push(
+                Finding::notice(
+                    "unresolved",
+                    subject,
+                    format!(
+                        "the job's context cannot be computed statically ({}); whatever it posts ({}) matches no required context",
+                        u.reason, u.template
+                    ),
+                )
+                .at(u.file.clone(), Some(u.line)),
+            );
+        }
+    }
+    out.extend(duplicates(a));
+    let mut extra = BTreeMap::new();
+    for e in &a.emitters {
+        if !patterns.iter().any(|p| p.matches(&e.context)) {
+            extra.entry(e.context.clone()).or_insert(e);
+        }
+    }
+    for (ctx, e) in extra {
+        out.push(
+            Finding::notice("extra", ctx, "emitted but not required")
+                .at(e.file.clone(), Some(e.line)),
+        );
+    }
+    out
+}
+
+fn check_pattern(p: &RequiredPattern, a: &Analysis, branch: &str) -> Vec<Finding> {
+    let matching: Vec<_> = a.emitters.iter().filter(|e| p.matches(&e.context)).collect();
+    if let Some(first) = matching.first() {
+        if matching.iter().all(|e| !e.conditions.is_empty()) {
+            let emitters: BTreeSet<String> = matching
+                .iter()
+                .map(|e| format!("{} job {}", e.file, e.job))
+                .collect();
+            let f = Finding::warning(
+                "conditional",
+                p.text.clone(),
+                format!(
+                    "only conditional emitters post it ({}): {}; pull requests outside the condition may wait forever",
+                    emitters.into_iter().collect::<Vec<_>>().join(", "),
+                    first.conditions.join("; ")
+                ),
+            )
+            .at(first.file.clone(), Some(first.line));
+            return vec![f];
+        }
+        return Vec::new();
+    }
+    let could: Vec<&Unresolved> = a.unresolved.iter().filter(|u| could_match(u, p)).collect();
+    if !could.is_empty() || !a.broken.is_empty() {
+        let mut why: Vec<String> = could
+            .iter()
+            .map(|u| format!("{} job {} ({})", u.file, u.job, u.reason))
+            .collect();
+        why.extend(a.broken.iter().map(|b| format!("{} does not parse", b.file)));
+        return vec![Finding::unverified(
+            "unverifiable",
+            p.text.clone(),
+            format!(
+                "no workflow job is proven to post it, and some could: {}",
+                why.join("; ")
+            ),
+        )];
+    }
+    let silent: Vec<String> = a
+        .silent
+        .iter()
+        .filter(|s| p.matches(&s.context))
+        .map(|s| format!("{} job {} names it, but {}", s.file, s.job, s.reason))
+        .collect();
+    let mut msg = format!(
+        "no workflow job posts this required context, so pull requests into {branch} wait for it forever (the merge API answers 405)"
+    );
+    if !silent.is_empty() {
+        msg.push_str(&format!(": {}", silent.join("; ")));
+    }
+    vec![Finding::problem("orphan", p.text.clone(), msg).with_suggestions(suggest(&p.text, a))]
+}
+
+fn suggest(required: &str, a: &Analysis) -> Vec<String> {
+    let contexts: BTreeSet<&str> = a.emitters.iter().map(|e| e.context.as_str()).collect();
+    let mut scored: Vec<(f64, &str)> = contexts
+        .into_iter()
+        .map(|c| (similarity(required, c), c))
+        .filter(|(s, _)| *s >= SUGGEST_AT)
+        .collect();
+    scored.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(y.1)));
+    scored
+        .into_iter()
+        .take(SUGGESTIONS)
+        .map(|(_, c)| c.to_string())
+        .collect()
+}
+
+/// Whether an unresolved job could post something the pattern matches: either glob accepts the
+/// other's text.
+fn could_match(u: &Unresolved, p: &RequiredPattern) -> bool {
+    if p.matches(&u.template) {
+        return true;
+    }
+    RequiredPattern::new(&u.template).is_ok_and(|t| t.matches(&p.text))
+}
+
+fn duplicates(a: &Analysis) -> Vec<Finding> {
+    let mut by_context: BTreeMap<&str, BTreeSet<(&str, &str)>> = BTreeMap::new();
+    for e in &a.emitters {
+        by_context
+            .entry(e.context.as_str())
+            .or_default()
+            .insert((e.file.as_str(), e.job.as_str()));
+    }
+    by_context
+        .into_iter()
+        .filter(|(_, jobs)| jobs.len() > 1)
+        .map(|(ctx, jobs)| {
+            let list: Vec<String> = jobs.iter().map(|(f, j)| format!("{f} job {j}")).collect();
+            Finding::warning(
+                "duplicate",
+                ctx,
+                format!(
+                    "posted by {}; the forge keeps one status per context, so the last to finish decides it (go-gitea/gitea#35699)",
+                    list.join(" and ")
+                ),
+            )
+        })
+        .collect()
+}

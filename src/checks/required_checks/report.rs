@@ -1,0 +1,161 @@
+//! The required-checks report: facts, the required and emitted tables, and the JSON details.
+
+use serde_json::{Value, json};
+
+use super::Facts;
+use super::patterns::RequiredPattern;
+use crate::outcome::Finding;
+use crate::report::{Report, Section};
+
+pub(super) fn build(f: &Facts, findings: Vec<Finding>) -> Report {
+    let mut r = Report::new("required-checks");
+    r.findings = findings;
+    let a = &f.analysis;
+    let opt = |o: &Option<String>| o.clone().unwrap_or_else(|| "-".into());
+    r.facts.push(("repository".into(), opt(&f.repo)));
+    r.facts.push(("branch".into(), opt(&f.branch)));
+    if let Some((fl, src)) = &f.flavor {
+        r.facts.push(("flavor".into(), format!("{fl} ({src})")));
+    }
+    if let Some((v, src)) = &f.version {
+        r.facts.push(("forge version".into(), format!("{v} ({src})")));
+    }
+    r.facts.push(("rule".into(), opt(&f.rule)));
+    r.facts.push((
+        "required".into(),
+        format!(
+            "{} context(s) from {}",
+            f.required.len(),
+            f.required_source.clone().unwrap_or_else(|| "-".into())
+        ),
+    ));
+    r.facts.push((
+        "workflows".into(),
+        if f.dirs.is_empty() {
+            "no workflow folder found".into()
+        } else {
+            format!("{} file(s) in {}", f.files, f.dirs.join(", "))
+        },
+    ));
+    r.facts.push(("emitted".into(), format!("{} context(s)", a.emitters.len())));
+
+    let patterns: Vec<(String, Option<RequiredPattern>)> = f
+        .required
+        .iter()
+        .map(|p| (p.clone(), RequiredPattern::new(p).ok()))
+        .collect();
+    r.sections.push(Section {
+        title: "Required contexts".into(),
+        headers: vec!["required".into(), "status".into(), "posted by".into()],
+        rows: patterns
+            .iter()
+            .map(|(text, p)| {
+                let by: Vec<String> = a
+                    .emitters
+                    .iter()
+                    .filter(|e| p.as_ref().is_some_and(|p| p.matches(&e.context)))
+                    .map(|e| format!("{} job {}", e.file, e.job))
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                let status = r
+                    .findings
+                    .iter()
+                    .find(|x| &x.subject == text && x.kind != "extra")
+                    .map(|x| x.kind.to_string())
+                    .unwrap_or_else(|| "ok".into());
+                vec![text.clone(), status, by.join(", ")]
+            })
+            .collect(),
+    });
+    r.sections.push(Section {
+        title: "Emitted contexts".into(),
+        headers: vec!["context".into(), "file".into(), "job".into(), "conditional".into()],
+        rows: a
+            .emitters
+            .iter()
+            .map(|e| {
+                vec![
+                    e.context.clone(),
+                    format!("{}:{}", e.file, e.line),
+                    e.job.clone(),
+                    if e.conditions.is_empty() { "no" } else { "yes" }.into(),
+                ]
+            })
+            .collect(),
+    });
+    if !a.silent.is_empty() {
+        r.sections.push(Section {
+            title: "Named but not posted for this branch".into(),
+            headers: vec!["context".into(), "file".into(), "why".into()],
+            rows: a
+                .silent
+                .iter()
+                .map(|s| vec![s.context.clone(), s.file.clone(), s.reason.clone()])
+                .collect(),
+        });
+    }
+
+    let d = &mut r.details;
+    d.insert("repository".into(), json!(f.repo));
+    d.insert("branch".into(), json!(f.branch));
+    d.insert(
+        "flavor".into(),
+        match &f.flavor {
+            Some((fl, src)) => json!({"name": fl.as_str(), "source": src}),
+            None => Value::Null,
+        },
+    );
+    d.insert(
+        "forge_version".into(),
+        match &f.version {
+            Some((v, src)) => json!({"version": v.to_string(), "source": src}),
+            None => Value::Null,
+        },
+    );
+    d.insert(
+        "rule".into(),
+        json!({"name": f.rule, "source": f.required_source}),
+    );
+    d.insert("required".into(), json!(f.required));
+    d.insert(
+        "emitted".into(),
+        Value::Array(
+            a.emitters
+                .iter()
+                .map(|e| {
+                    json!({
+                        "context": e.context, "file": e.file, "line": e.line, "job": e.job,
+                        "event": e.event, "conditions": e.conditions,
+                    })
+                })
+                .collect(),
+        ),
+    );
+    d.insert(
+        "not_emitted".into(),
+        Value::Array(
+            a.silent
+                .iter()
+                .map(|s| json!({"context": s.context, "file": s.file, "job": s.job, "reason": s.reason}))
+                .collect(),
+        ),
+    );
+    d.insert(
+        "unresolved".into(),
+        Value::Array(
+            a.unresolved
+                .iter()
+                .map(|u| {
+                    json!({"template": u.template, "file": u.file, "line": u.line, "job": u.job, "reason": u.reason})
+                })
+                .collect(),
+        ),
+    );
+    d.insert(
+        "workflows".into(),
+        json!({"folders": f.dirs, "files": f.files}),
+    );
+    d.insert("requests".into(), json!(f.requests));
+    r
+}

@@ -1,0 +1,149 @@
+//! Command-line interface: flags, defaults from the runner's environment, and the hand-off to
+//! the checks and the report.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::checks::required_checks::{self, FlavorChoice};
+use crate::forge::http::{HttpOptions, token_from_env};
+use crate::forge::version::Version;
+use crate::report::{self, Delivery, Mode};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "driftgate",
+    version,
+    about = "Fail-closed drift gates for Forgejo/Gitea Actions",
+    long_about = "Fail-closed drift gates for Forgejo/Gitea Actions.\n\nExit codes: 0 clean, 1 usage, 2 finding, 3 auth, 5 unreachable, 8 partial \
+(the first of 1, 3, 5, 8, 2 that applies). --mode advisory reports the same result and exits 0."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Prove that every status context branch protection requires is posted by a workflow job.
+    RequiredChecks(RequiredChecksArgs),
+}
+
+/// Flags every check takes.
+#[derive(Debug, Args)]
+pub struct Common {
+    /// assert: read-only, exit code is the result; advisory: same report, exits 0.
+    #[arg(long, value_enum, default_value_t = Mode::Assert)]
+    pub mode: Mode,
+    /// Print the JSON report on stdout (the human log goes to stderr).
+    #[arg(long)]
+    pub json: bool,
+    /// Also write the JSON report to FILE.
+    #[arg(long, value_name = "FILE")]
+    pub report: Option<PathBuf>,
+    /// Append the markdown summary to FILE [default: $GITHUB_STEP_SUMMARY, $GITEA_STEP_SUMMARY or $FORGEJO_STEP_SUMMARY].
+    #[arg(long, value_name = "FILE")]
+    pub summary: Option<PathBuf>,
+    /// Seconds each request may take.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+    /// Read the token from this environment variable [default: DRIFTGATE_TOKEN, GITEA_TOKEN, FORGEJO_TOKEN, GITHUB_TOKEN].
+    #[arg(long, value_name = "NAME")]
+    pub token_env: Option<String>,
+    /// A PEM file with extra CA certificates to trust (SSL_CERT_FILE replaces the system roots).
+    #[arg(long, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RequiredChecksArgs {
+    /// Forge URL [default: $GITHUB_SERVER_URL]. Not contacted with --required or --protection-file.
+    #[arg(long, value_name = "URL")]
+    pub server: Option<String>,
+    /// Repository [default: $GITHUB_REPOSITORY].
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: Option<String>,
+    /// The protected branch [default: $GITHUB_BASE_REF, else the repository's default branch].
+    #[arg(long, value_name = "NAME")]
+    pub branch: Option<String>,
+    /// Repository checkout [default: $GITHUB_WORKSPACE, else the current directory].
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Workflow folder relative to --root, instead of the one the forge reads (repeatable).
+    #[arg(long, value_name = "DIR")]
+    pub workflows: Vec<String>,
+    /// Which forge's naming rules apply; auto asks the server, or offline looks for .forgejo/workflows.
+    #[arg(long, value_enum, default_value_t = FlavorChoice::Auto)]
+    pub flavor: FlavorChoice,
+    /// The forge release whose rules apply (X.Y) [default: the server's, else the newest modelled].
+    #[arg(long, value_name = "X.Y", value_parser = parse_version)]
+    pub forge_version: Option<Version>,
+    /// A required context pattern (repeatable); offline, no server needed.
+    #[arg(long, value_name = "CONTEXT")]
+    pub required: Vec<String>,
+    /// A JSON file with one branch protection rule or a list, as the API returns them; offline.
+    #[arg(long, value_name = "FILE", conflicts_with = "required")]
+    pub protection_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+fn parse_version(s: &str) -> Result<Version, String> {
+    Version::parse(s).ok_or_else(|| format!("{s:?} is not a release number like 1.24 or 15.0"))
+}
+
+/// An environment variable, unset when empty (runners set e.g. GITHUB_BASE_REF to "" on push).
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn delivery(c: &Common, secrets: Vec<String>) -> Delivery {
+    Delivery {
+        mode: c.mode,
+        json: c.json,
+        report_file: c.report.clone(),
+        summary_file: c.summary.clone().or_else(|| {
+            ["GITHUB_STEP_SUMMARY", "GITEA_STEP_SUMMARY", "FORGEJO_STEP_SUMMARY"]
+                .iter()
+                .find_map(|n| env(n))
+                .map(PathBuf::from)
+        }),
+        output_file: env("GITHUB_OUTPUT").map(PathBuf::from),
+        secrets,
+    }
+}
+
+/// Runs the parsed command and returns the process exit code.
+pub async fn run(cli: Cli) -> u8 {
+    let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr().lock();
+    match cli.command {
+        Command::RequiredChecks(a) => {
+            let token = token_from_env(a.common.token_env.as_deref());
+            let secrets = token.iter().map(|t| t.value.clone()).collect();
+            let opts = required_checks::Options {
+                server: a.server.clone().or_else(|| env("GITHUB_SERVER_URL")),
+                repo: a.repo.clone().or_else(|| env("GITHUB_REPOSITORY")),
+                branch: a.branch.clone().filter(|b| !b.is_empty()).or_else(|| env("GITHUB_BASE_REF")),
+                root: a
+                    .root
+                    .clone()
+                    .or_else(|| env("GITHUB_WORKSPACE").map(PathBuf::from))
+                    .unwrap_or_else(|| PathBuf::from(".")),
+                workflows: a.workflows.clone(),
+                flavor: a.flavor,
+                forge_version: a.forge_version,
+                required: a.required.clone(),
+                protection_file: a.protection_file.clone(),
+                http: HttpOptions::new(
+                    Duration::from_secs(a.common.timeout),
+                    a.common.ca_cert.clone(),
+                    token,
+                ),
+            };
+            let report = required_checks::run(&opts).await;
+            report::deliver(report, &delivery(&a.common, secrets), &mut stdout, &mut stderr)
+        }
+    }
+}
