@@ -104,10 +104,14 @@ fn delivery(c: &Common, secrets: Vec<String>) -> Delivery {
         json: c.json,
         report_file: c.report.clone(),
         summary_file: c.summary.clone().or_else(|| {
-            ["GITHUB_STEP_SUMMARY", "GITEA_STEP_SUMMARY", "FORGEJO_STEP_SUMMARY"]
-                .iter()
-                .find_map(|n| env(n))
-                .map(PathBuf::from)
+            [
+                "GITHUB_STEP_SUMMARY",
+                "GITEA_STEP_SUMMARY",
+                "FORGEJO_STEP_SUMMARY",
+            ]
+            .iter()
+            .find_map(|n| env(n))
+            .map(PathBuf::from)
         }),
         output_file: env("GITHUB_OUTPUT").map(PathBuf::from),
         secrets,
@@ -125,7 +129,11 @@ pub async fn run(cli: Cli) -> u8 {
             let opts = required_checks::Options {
                 server: a.server.clone().or_else(|| env("GITHUB_SERVER_URL")),
                 repo: a.repo.clone().or_else(|| env("GITHUB_REPOSITORY")),
-                branch: a.branch.clone().filter(|b| !b.is_empty()).or_else(|| env("GITHUB_BASE_REF")),
+                branch: a
+                    .branch
+                    .clone()
+                    .filter(|b| !b.is_empty())
+                    .or_else(|| env("GITHUB_BASE_REF")),
                 root: a
                     .root
                     .clone()
@@ -143,7 +151,12 @@ pub async fn run(cli: Cli) -> u8 {
                 ),
             };
             let report = required_checks::run(&opts).await;
-            report::deliver(report, &delivery(&a.common, secrets), &mut stdout, &mut stderr)
+            report::deliver(
+                report,
+                &delivery(&a.common, secrets),
+                &mut stdout,
+                &mut stderr,
+            )
         }
     }
 }

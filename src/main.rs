@@ -18,7 +18,10 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("::error title=driftgate::{}", driftgate::report::escape::command_data(&format!("{e:#}")));
+            eprintln!(
+                "::error title=driftgate::{}",
+                driftgate::report::escape::command_data(&format!("{e:#}"))
+            );
             ExitCode::from(1)
         }
     }

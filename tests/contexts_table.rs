@@ -74,9 +74,7 @@ fn check(row: &Row) -> Vec<String> {
     let mut errs = Vec::new();
     let mut compare = |what: &str, got: BTreeSet<String>, want: BTreeSet<String>| {
         if got != want {
-            errs.push(format!(
-                "{what}:\n      got  {got:?}\n      want {want:?}"
-            ));
+            errs.push(format!("{what}:\n      got  {got:?}\n      want {want:?}"));
         }
     };
     compare(
@@ -85,16 +83,12 @@ fn check(row: &Row) -> Vec<String> {
         set(row.emits.iter().copied()),
     );
     // A context is conditional when every job that posts it may not post it.
-    let conditional = a
-        .emitters
-        .iter()
-        .map(|e| e.context.as_str())
-        .filter(|c| {
-            a.emitters
-                .iter()
-                .filter(|e| e.context == *c)
-                .all(|e| !e.conditions.is_empty())
-        });
+    let conditional = a.emitters.iter().map(|e| e.context.as_str()).filter(|c| {
+        a.emitters
+            .iter()
+            .filter(|e| e.context == *c)
+            .all(|e| !e.conditions.is_empty())
+    });
     compare(
         "conditional",
         set(conditional),
@@ -111,7 +105,10 @@ fn check(row: &Row) -> Vec<String> {
         set(row.silent.iter().copied()),
     );
     if a.broken.is_empty() == row.broken {
-        errs.push(format!("broken: got {:?}, want broken={}", a.broken, row.broken));
+        errs.push(format!(
+            "broken: got {:?}, want broken={}",
+            a.broken, row.broken
+        ));
     }
     errs
 }
@@ -198,7 +195,11 @@ fn rows() -> Vec<Row> {
         Row {
             name: "Gitea: job without name: → job id; name: '' also → id (act jobparser.go `if job.Name == \"\" { job.Name = id }`)",
             yaml: "name: CI\non: push\njobs:\n  build:\n    runs-on: x\n  lint:\n    name: ''\n    runs-on: x\n  test:\n    name: Unit tests\n    runs-on: x\n",
-            emits: &["CI / build (push)", "CI / lint (push)", "CI / Unit tests (push)"],
+            emits: &[
+                "CI / build (push)",
+                "CI / lint (push)",
+                "CI / Unit tests (push)",
+            ],
             ..ROW
         },
         Row {
@@ -225,7 +226,10 @@ fn rows() -> Vec<Row> {
         Row {
             name: "Gitea nameWithMatrix: suffix values ordered by sorted key name, not by file order (act jobparser.go matrixName sort.Strings)",
             yaml: "name: CI\non: push\njobs:\n  test:\n    runs-on: x\n    strategy:\n      matrix:\n        os: [linux]\n        arch: [amd64, arm64]\n        Zone: [eu]\n",
-            emits: &["CI / test (eu, amd64, linux) (push)", "CI / test (eu, arm64, linux) (push)"],
+            emits: &[
+                "CI / test (eu, amd64, linux) (push)",
+                "CI / test (eu, arm64, linux) (push)",
+            ],
             ..ROW
         },
         Row {
@@ -276,7 +280,10 @@ fn rows() -> Vec<Row> {
             name: "Gitea 1.22: always name + suffix, never interpolated (act before gitea/act #106)",
             version: (1, 22),
             yaml: "name: CI\non: push\njobs:\n  test:\n    name: Test ${{ matrix.os }}\n    runs-on: x\n    strategy:\n      matrix:\n        os: [a, b]\n",
-            emits: &["CI / Test ${{ matrix.os }} (a) (push)", "CI / Test ${{ matrix.os }} (b) (push)"],
+            emits: &[
+                "CI / Test ${{ matrix.os }} (a) (push)",
+                "CI / Test ${{ matrix.os }} (b) (push)",
+            ],
             ..ROW
         },
         // ---- matrix naming (Forgejo) -------------------------------------------------------
@@ -301,7 +308,10 @@ fn rows() -> Vec<Row> {
             flavor: F,
             version: (15, 0),
             yaml: "name: testing\non: push\njobs:\n  cacher:\n    name: ${{ format('test-remote-cacher ({0})', matrix.cacher.name) }}\n    runs-on: x\n    strategy:\n      matrix:\n        cacher:\n          - name: redis\n          - name: valkey\n",
-            emits: &["testing / test-remote-cacher (redis) (push)", "testing / test-remote-cacher (valkey) (push)"],
+            emits: &[
+                "testing / test-remote-cacher (redis) (push)",
+                "testing / test-remote-cacher (valkey) (push)",
+            ],
             ..ROW
         },
         Row {
@@ -322,13 +332,19 @@ fn rows() -> Vec<Row> {
         Row {
             name: "act GetMatrixes: include-only matrix → one leg per entry, suffix from its keys (extraIncludes)",
             yaml: "name: CI\non: push\njobs:\n  t:\n    runs-on: x\n    strategy:\n      matrix:\n        include:\n          - name: Full, Wine, win64\n          - target: arm\n            os: linux\n",
-            emits: &["CI / t (Full, Wine, win64) (push)", "CI / t (linux, arm) (push)"],
+            emits: &[
+                "CI / t (Full, Wine, win64) (push)",
+                "CI / t (linux, arm) (push)",
+            ],
             ..ROW
         },
         Row {
             name: "act GetMatrixes: an include that fits extends every matching leg with its new keys (commonKeysMatch2 on original dims)",
             yaml: "name: CI\non: push\njobs:\n  t:\n    runs-on: x\n    strategy:\n      matrix:\n        flavor: [WebDebug, FdroidDebug]\n        include:\n          - flavor: WebDebug\n            arch: arm64\n          - flavor: FdroidDebug\n            arch: arm32\n",
-            emits: &["CI / t (arm64, WebDebug) (push)", "CI / t (arm32, FdroidDebug) (push)"],
+            emits: &[
+                "CI / t (arm64, WebDebug) (push)",
+                "CI / t (arm32, FdroidDebug) (push)",
+            ],
             ..ROW
         },
         Row {
@@ -340,7 +356,11 @@ fn rows() -> Vec<Row> {
         Row {
             name: "act GetMatrixes: an include naming no matrix key is always its own leg, it does not extend the others",
             yaml: "name: CI\non: push\njobs:\n  t:\n    runs-on: x\n    strategy:\n      matrix:\n        os: [a, b]\n        include:\n          - extra: 1\n",
-            emits: &["CI / t (a) (push)", "CI / t (b) (push)", "CI / t (1) (push)"],
+            emits: &[
+                "CI / t (a) (push)",
+                "CI / t (b) (push)",
+                "CI / t (1) (push)",
+            ],
             ..ROW
         },
         Row {
@@ -484,7 +504,10 @@ fn rows() -> Vec<Row> {
         Row {
             name: "pull_request.types leaving out synchronize → conditional; all three defaults present → not",
             yaml: "name: CI\non:\n  pull_request:\n    types: [opened, labeled]\n  pull_request_target:\n    types: [opened, synchronize, reopened, labeled]\njobs:\n  build:\n    runs-on: x\n",
-            emits: &["CI / build (pull_request)", "CI / build (pull_request_target)"],
+            emits: &[
+                "CI / build (pull_request)",
+                "CI / build (pull_request_target)",
+            ],
             conditional: &["CI / build (pull_request)"],
             ..ROW
         },
@@ -505,7 +528,11 @@ fn rows() -> Vec<Row> {
         Row {
             name: "job-level if: can skip the job → conditional; if: always() / ${{ success() }} are not conditions",
             yaml: "name: CI\non: pull_request\njobs:\n  a:\n    if: github.event_name == 'push'\n    runs-on: x\n  b:\n    if: always()\n    runs-on: x\n  c:\n    if: ${{ success() }}\n    runs-on: x\n",
-            emits: &["CI / a (pull_request)", "CI / b (pull_request)", "CI / c (pull_request)"],
+            emits: &[
+                "CI / a (pull_request)",
+                "CI / b (pull_request)",
+                "CI / c (pull_request)",
+            ],
             conditional: &["CI / a (pull_request)"],
             ..ROW
         },
@@ -522,7 +549,11 @@ fn rows() -> Vec<Row> {
             version: (1, 27),
             yaml: "name: CI\non: push\njobs:\n  call:\n    runs-on: x\n    uses: ./.gitea/workflows/shared.yml\n",
             others: &[("shared.yml", CALLEE)],
-            emits: &["CI / call (push)", "Shared / lint (push)", "Shared / Unit tests (push)"],
+            emits: &[
+                "CI / call (push)",
+                "Shared / lint (push)",
+                "Shared / Unit tests (push)",
+            ],
             ..ROW
         },
         Row {
@@ -539,7 +570,11 @@ fn rows() -> Vec<Row> {
             version: (15, 0),
             yaml: "name: CI\non: push\njobs:\n  call:\n    uses: ./.gitea/workflows/shared.yml\n",
             others: &[("shared.yml", CALLEE)],
-            emits: &["CI / call (push)", "CI / lint (push)", "CI / Unit tests (push)"],
+            emits: &[
+                "CI / call (push)",
+                "CI / lint (push)",
+                "CI / Unit tests (push)",
+            ],
             conditional: &["CI / call (push)"],
             ..ROW
         },

@@ -60,7 +60,9 @@ impl Forge {
             .get("version")
             .and_then(Value::as_str)
             .ok_or_else(|| {
-                Error::Unreachable("GET /api/v1/version: the answer has no \"version\" string".into())
+                Error::Unreachable(
+                    "GET /api/v1/version: the answer has no \"version\" string".into(),
+                )
             })?
             .to_string();
         let (flavor, version) = identify(&v).map_err(Error::Unreachable)?;
@@ -70,7 +72,10 @@ impl Forge {
     /// `GET /repos/{owner}/{repo}`: the repository's default branch.
     pub async fn default_branch(&self, repo: &str) -> Result<String, Error> {
         let what = format!("GET /api/v1/repos/{repo}");
-        let a = self.http.get_json(&self.url(&format!("/repos/{repo}")), &what, READ_HINT).await?;
+        let a = self
+            .http
+            .get_json(&self.url(&format!("/repos/{repo}")), &what, READ_HINT)
+            .await?;
         a.json
             .get("default_branch")
             .and_then(Value::as_str)
@@ -84,10 +89,16 @@ impl Forge {
         let what = format!("GET /api/v1/repos/{repo}/branch_protections");
         let a = self
             .http
-            .get_json(&self.url(&format!("/repos/{repo}/branch_protections")), &what, PROTECTION_HINT)
+            .get_json(
+                &self.url(&format!("/repos/{repo}/branch_protections")),
+                &what,
+                PROTECTION_HINT,
+            )
             .await?;
         if !a.json.is_array() {
-            return Err(Error::Unreachable(format!("{what}: the answer is not a list of rules")));
+            return Err(Error::Unreachable(format!(
+                "{what}: the answer is not a list of rules"
+            )));
         }
         Ok(a.json)
     }
@@ -102,7 +113,9 @@ impl Forge {
             let what = format!("GET /api/v1{path} (page {page})");
             let Answer { json, headers } = self.http.get_json(&url, &what, hint).await?;
             let Value::Array(batch) = json else {
-                return Err(Error::Unreachable(format!("{what}: the answer is not a list")));
+                return Err(Error::Unreachable(format!(
+                    "{what}: the answer is not a list"
+                )));
             };
             let n = batch.len();
             items.extend(batch);

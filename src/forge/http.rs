@@ -14,7 +14,12 @@ use serde_json::Value;
 use crate::error::Error;
 
 /// Variables read for the token when `--token-env` is not given, in this order.
-pub const TOKEN_CHAIN: [&str; 4] = ["DRIFTGATE_TOKEN", "GITEA_TOKEN", "FORGEJO_TOKEN", "GITHUB_TOKEN"];
+pub const TOKEN_CHAIN: [&str; 4] = [
+    "DRIFTGATE_TOKEN",
+    "GITEA_TOKEN",
+    "FORGEJO_TOKEN",
+    "GITHUB_TOKEN",
+];
 
 /// A secret that never prints itself.
 #[derive(Clone, PartialEq, Eq)]
@@ -106,13 +111,19 @@ impl Http {
             .user_agent(concat!("driftgate/", env!("CARGO_PKG_VERSION")));
         if let Some(path) = &opts.ca_cert {
             let pem = std::fs::read(path).map_err(|e| {
-                Error::Usage(format!("cannot read the CA certificate {}: {e}", path.display()))
+                Error::Usage(format!(
+                    "cannot read the CA certificate {}: {e}",
+                    path.display()
+                ))
             })?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
                 Error::Usage(format!("{} holds no PEM certificate: {e}", path.display()))
             })?;
             if certs.is_empty() {
-                return Err(Error::Usage(format!("{} holds no PEM certificate", path.display())));
+                return Err(Error::Usage(format!(
+                    "{} holds no PEM certificate",
+                    path.display()
+                )));
             }
             b = b.tls_certs_merge(certs);
         }
@@ -175,7 +186,13 @@ impl Http {
         }
     }
 
-    async fn once(&self, method: Method, url: &str, what: &str, auth_hint: &str) -> Result<Answer, Failure> {
+    async fn once(
+        &self,
+        method: Method,
+        url: &str,
+        what: &str,
+        auth_hint: &str,
+    ) -> Result<Answer, Failure> {
         if let Ok(mut s) = self.sent.lock() {
             s.push(Sent {
                 method: method.to_string(),
@@ -237,7 +254,10 @@ impl Http {
     fn transport(&self, e: reqwest::Error, what: &str) -> Failure {
         let detail = self.scrub(&chain(&e));
         let msg = if e.is_timeout() {
-            format!("{what}: no answer within {}s ({detail})", self.opts.timeout.as_secs())
+            format!(
+                "{what}: no answer within {}s ({detail})",
+                self.opts.timeout.as_secs()
+            )
         } else if e.is_connect() {
             format!("{what}: cannot connect ({detail})")
         } else {
@@ -252,7 +272,14 @@ impl Http {
     }
 
     /// Maps a non-2xx answer to its error: the one place where status codes become exit codes.
-    fn classify(&self, status: StatusCode, headers: &HeaderMap, body: &[u8], what: &str, auth_hint: &str) -> Failure {
+    fn classify(
+        &self,
+        status: StatusCode,
+        headers: &HeaderMap,
+        body: &[u8],
+        what: &str,
+        auth_hint: &str,
+    ) -> Failure {
         let message = serde_json::from_slice::<Value>(body)
             .ok()
             .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
@@ -297,7 +324,10 @@ impl Http {
 
 enum Failure {
     Final(Error),
-    Retry { error: Error, after: Option<Duration> },
+    Retry {
+        error: Error,
+        after: Option<Duration>,
+    },
 }
 
 impl From<Failure> for Error {

@@ -68,9 +68,9 @@ pub fn context(workflow: &str, job: &str, event: &str) -> String {
 /// One name a job posts under, with the workflow name it posts under (differs for called jobs).
 struct Posted {
     workflow: String,
-    /// A glob for the workflow part when the workflow name itself is unknown (called workflows
-    /// in other repositories); else the template uses the escaped `workflow`.
-    workflow_glob: Option<String>,
+    /// The glob that precedes the job part of an unresolved template when the workflow name
+    /// itself is unknown (called workflows in other repositories); else `"<escaped workflow> / "`.
+    template_prefix: Option<String>,
     name: Result<String, expr::Unresolved>,
     condition: Option<String>,
 }
@@ -136,13 +136,10 @@ fn analyse_file(
                         });
                     }
                     (_, Err(u)) => a.unresolved.push(Unresolved {
-                        template: context(
-                            p.workflow_glob
-                                .as_deref()
-                                .unwrap_or(&glob_escape(&p.workflow)),
-                            &u.template,
-                            trig.event,
-                        ),
+                        template: match &p.template_prefix {
+                            Some(prefix) => format!("{prefix}{} ({})", u.template, trig.event),
+                            None => context(&glob_escape(&p.workflow), &u.template, trig.event),
+                        },
                         file: file.path.clone(),
                         line: job.line,
                         job: job.id.clone(),
@@ -206,7 +203,7 @@ fn posted_names(
     for name in names {
         out.push(Posted {
             workflow: wf_name.to_string(),
-            workflow_glob: None,
+            template_prefix: None,
             name,
             condition: inline.then(|| {
                 "the caller job of an inlined reusable workflow ends `skipped`".to_string()
@@ -232,7 +229,7 @@ fn posted_names(
             for name in jobs {
                 out.push(Posted {
                     workflow: workflow.clone(),
-                    workflow_glob: None,
+                    template_prefix: None,
                     name,
                     condition: None,
                 });
@@ -241,14 +238,14 @@ fn posted_names(
         Err(reason) => {
             // Gitea 1.27 names the children by the called workflow's unknown `name:`, which may
             // be missing: then the trimmed context starts with "/ ", which "* / *" would miss.
-            let workflow_glob = match b.reusable {
-                Reusable::CallerAndCalleeJobs if b.missing_name_is_file_name => "*".to_string(),
-                Reusable::CallerAndCalleeJobs => "*/".to_string(),
-                _ => glob_escape(wf_name),
+            let template_prefix = match b.reusable {
+                Reusable::CallerAndCalleeJobs if b.missing_name_is_file_name => Some("* / "),
+                Reusable::CallerAndCalleeJobs => Some("*/ "),
+                _ => None,
             };
             out.push(Posted {
                 workflow: wf_name.to_string(),
-                workflow_glob: Some(workflow_glob),
+                template_prefix: template_prefix.map(str::to_string),
                 name: Err(expr::Unresolved {
                     template: "*".to_string(),
                     reason,

@@ -12,7 +12,11 @@ use crate::yaml::MAX_FILE_BYTES;
 pub fn candidate_dirs(flavor: Flavor) -> &'static [&'static str] {
     match flavor {
         Flavor::Gitea => &[".gitea/workflows", ".github/workflows"],
-        Flavor::Forgejo => &[".forgejo/workflows", ".gitea/workflows", ".github/workflows"],
+        Flavor::Forgejo => &[
+            ".forgejo/workflows",
+            ".gitea/workflows",
+            ".github/workflows",
+        ],
     }
 }
 
@@ -36,7 +40,10 @@ pub fn read_dir(root: &Path, dir: &str) -> Result<(Vec<WorkflowFile>, Vec<Unread
     let base = root.join(dir);
     let mut paths = Vec::new();
     walk(&base, &mut paths).map_err(|e| {
-        Error::Usage(format!("cannot read the workflow folder {}: {e}", base.display()))
+        Error::Usage(format!(
+            "cannot read the workflow folder {}: {e}",
+            base.display()
+        ))
     })?;
     paths.sort();
     let mut files = Vec::new();

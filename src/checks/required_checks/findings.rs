@@ -84,7 +84,11 @@ pub fn evaluate(required: &[String], a: &Analysis, branch: &str) -> Vec<Finding>
 }
 
 fn check_pattern(p: &RequiredPattern, a: &Analysis, branch: &str) -> Vec<Finding> {
-    let matching: Vec<_> = a.emitters.iter().filter(|e| p.matches(&e.context)).collect();
+    let matching: Vec<_> = a
+        .emitters
+        .iter()
+        .filter(|e| p.matches(&e.context))
+        .collect();
     if let Some(first) = matching.first() {
         if matching.iter().all(|e| !e.conditions.is_empty()) {
             let emitters: BTreeSet<String> = matching
@@ -111,7 +115,11 @@ fn check_pattern(p: &RequiredPattern, a: &Analysis, branch: &str) -> Vec<Finding
             .iter()
             .map(|u| format!("{} job {} ({})", u.file, u.job, u.reason))
             .collect();
-        why.extend(a.broken.iter().map(|b| format!("{} does not parse", b.file)));
+        why.extend(
+            a.broken
+                .iter()
+                .map(|b| format!("{} does not parse", b.file)),
+        );
         return vec![Finding::unverified(
             "unverifiable",
             p.text.clone(),

@@ -84,7 +84,10 @@ pub async fn run(o: &Options) -> Report {
         }
     };
     if let Err(e) = check(o, forge.as_ref(), &mut facts, &mut findings).await {
-        let subject = facts.repo.clone().unwrap_or_else(|| "required-checks".into());
+        let subject = facts
+            .repo
+            .clone()
+            .unwrap_or_else(|| "required-checks".into());
         findings.push(e.into_finding(subject));
     }
     if let Some(f) = &forge {
@@ -119,7 +122,9 @@ fn online_forge(o: &Options) -> Result<Option<Forge>, Error> {
 fn validate_repo(repo: &str) -> Result<(), Error> {
     let ok = repo.split('/').count() == 2
         && repo.split('/').all(|p| {
-            !p.is_empty() && p.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
         });
     if ok {
         Ok(())
@@ -147,7 +152,10 @@ async fn check(
         _ if !o.required.is_empty() => None,
         (Some(path), _, _) => {
             let text = std::fs::read_to_string(path).map_err(|e| {
-                Error::Usage(format!("cannot read the protection file {}: {e}", path.display()))
+                Error::Usage(format!(
+                    "cannot read the protection file {}: {e}",
+                    path.display()
+                ))
             })?;
             let rules = rules::parse_rules(&text)
                 .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
@@ -172,10 +180,7 @@ async fn check(
             facts.required_source = Some("--required".into());
             o.required.clone()
         }
-        Some(rules) => match pick_rule(&rules, facts, findings)? {
-            Some(r) => r,
-            None => Vec::new(),
-        },
+        Some(rules) => pick_rule(&rules, facts, findings)?.unwrap_or_default(),
     };
     facts.required = required.clone();
 
@@ -187,11 +192,13 @@ async fn check(
     analysis
         .emitters
         .retain(|e| seen.insert((e.context.clone(), e.file.clone(), e.job.clone())));
-    analysis.broken.extend(unreadable.into_iter().map(|u| Broken {
-        file: u.path,
-        line: None,
-        reason: u.reason,
-    }));
+    analysis
+        .broken
+        .extend(unreadable.into_iter().map(|u| Broken {
+            file: u.path,
+            line: None,
+            reason: u.reason,
+        }));
     let branch = facts
         .branch
         .clone()
@@ -274,7 +281,10 @@ async fn flavor_and_version(
         (FlavorChoice::Auto, Some((fl, _, raw))) => (*fl, format!("server reports {raw}")),
         (FlavorChoice::Auto, None) => {
             if o.root.join(".forgejo/workflows").is_dir() {
-                (Flavor::Forgejo, "offline: .forgejo/workflows exists".to_string())
+                (
+                    Flavor::Forgejo,
+                    "offline: .forgejo/workflows exists".to_string(),
+                )
             } else {
                 (Flavor::Gitea, "offline: no .forgejo/workflows".to_string())
             }

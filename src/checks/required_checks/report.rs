@@ -18,7 +18,8 @@ pub(super) fn build(f: &Facts, findings: Vec<Finding>) -> Report {
         r.facts.push(("flavor".into(), format!("{fl} ({src})")));
     }
     if let Some((v, src)) = &f.version {
-        r.facts.push(("forge version".into(), format!("{v} ({src})")));
+        r.facts
+            .push(("forge version".into(), format!("{v} ({src})")));
     }
     r.facts.push(("rule".into(), opt(&f.rule)));
     r.facts.push((
@@ -37,7 +38,8 @@ pub(super) fn build(f: &Facts, findings: Vec<Finding>) -> Report {
             format!("{} file(s) in {}", f.files, f.dirs.join(", "))
         },
     ));
-    r.facts.push(("emitted".into(), format!("{} context(s)", a.emitters.len())));
+    r.facts
+        .push(("emitted".into(), format!("{} context(s)", a.emitters.len())));
 
     let patterns: Vec<(String, Option<RequiredPattern>)> = f
         .required
@@ -70,7 +72,12 @@ pub(super) fn build(f: &Facts, findings: Vec<Finding>) -> Report {
     });
     r.sections.push(Section {
         title: "Emitted contexts".into(),
-        headers: vec!["context".into(), "file".into(), "job".into(), "conditional".into()],
+        headers: vec![
+            "context".into(),
+            "file".into(),
+            "job".into(),
+            "conditional".into(),
+        ],
         rows: a
             .emitters
             .iter()

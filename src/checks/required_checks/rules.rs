@@ -112,7 +112,8 @@ mod tests {
 
     #[test]
     fn protection_files_hold_one_rule_or_a_list() {
-        let one = r#"{"rule_name":"main","enable_status_check":true,"status_check_contexts":["a"]}"#;
+        let one =
+            r#"{"rule_name":"main","enable_status_check":true,"status_check_contexts":["a"]}"#;
         assert_eq!(parse_rules(one).expect("one").len(), 1);
         let list = format!("[{one},{one}]");
         assert_eq!(parse_rules(&list).expect("list").len(), 2);
