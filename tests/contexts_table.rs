@@ -113,15 +113,20 @@ fn check(row: &Row) -> Vec<String> {
     errs
 }
 
-const LONG_NAME: &str = "name: CI
-on: push
-jobs:
-  build:
-    name: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
-    runs-on: x
-";
-// 252 × "a" then "…": the job name is cut to fit the 255-byte column.
-const LONG_CUT: &str = "CI / aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa… (push)";
+/// A leaked string, so generated texts can sit in the `'static` rows.
+fn leak(s: String) -> &'static str {
+    Box::leak(s.into_boxed_str())
+}
+
+fn named_job(job_name: &str) -> &'static str {
+    leak(format!(
+        "name: CI\non: push\njobs:\n  build:\n    name: {job_name}\n    runs-on: x\n"
+    ))
+}
+
+fn ctx(job_name: &str) -> &'static [&'static str] {
+    Box::leak(vec![leak(format!("CI / {job_name} (push)"))].into_boxed_slice())
+}
 
 const CALLEE: &str = "name: Shared
 on: workflow_call
@@ -210,16 +215,51 @@ fn rows() -> Vec<Row> {
         },
         Row {
             name: "Both: a job name over 255 bytes is cut to 252 bytes + … (Forgejo SplitStringAtByteN, Gitea EllipsisDisplayString)",
-            yaml: LONG_NAME,
-            emits: &[LONG_CUT],
+            yaml: named_job(&"a".repeat(300)),
+            emits: ctx(&format!("{}…", "a".repeat(252))),
             ..ROW
         },
         Row {
-            name: "Forgejo: same 255-byte cut (models/actions/run.go InsertRunJobs)",
+            name: "Both: a job name of exactly 255 bytes is kept",
             flavor: F,
             version: (15, 0),
-            yaml: LONG_NAME,
-            emits: &[LONG_CUT],
+            yaml: named_job(&"a".repeat(255)),
+            emits: ctx(&"a".repeat(255)),
+            ..ROW
+        },
+        Row {
+            name: "Forgejo: the cut counts bytes, at a character boundary: 200 × é (400 bytes) → 126 × é + … (models/actions/run.go SplitStringAtByteN)",
+            flavor: F,
+            version: (15, 0),
+            yaml: named_job(&"é".repeat(200)),
+            emits: ctx(&format!("{}…", "é".repeat(126))),
+            ..ROW
+        },
+        Row {
+            name: "Gitea 1.23: byte cut like Forgejo (SplitStringAtByteN, before #32984)",
+            version: (1, 23),
+            yaml: named_job(&"é".repeat(200)),
+            emits: ctx(&format!("{}…", "é".repeat(126))),
+            ..ROW
+        },
+        Row {
+            name: "Gitea 1.24+: EllipsisDisplayString counts width (é = 1): 200 × é is 200 wide and kept whole (modules/util/truncate.go, #32984)",
+            yaml: named_job(&"é".repeat(200)),
+            emits: ctx(&"é".repeat(200)),
+            ..ROW
+        },
+        Row {
+            name: "Gitea 1.24+: CJK counts 2: 130 × 漢 → 126 × 漢 + … (ellipsisGuessDisplayWidth)",
+            yaml: named_job(&"漢".repeat(130)),
+            emits: ctx(&format!("{}…", "漢".repeat(126))),
+            ..ROW
+        },
+        Row {
+            name: "Forgejo: 130 × 漢 (390 bytes) → 84 × 漢 + …",
+            flavor: F,
+            version: (15, 0),
+            yaml: named_job(&"漢".repeat(130)),
+            emits: ctx(&format!("{}…", "漢".repeat(84))),
             ..ROW
         },
         // ---- matrix suffix (Gitea) ---------------------------------------------------------

@@ -303,11 +303,10 @@ fn job_names(job: &Job, b: &Behaviour) -> Result<Vec<Result<String, expr::Unreso
         Legs::Unknown(reason) => {
             let template = match (&declared, b.matrix_naming) {
                 (Some(n), MatrixNaming::SuffixOnlyWithoutName) if !expr::contains_expression(n) => {
-                    return Ok(vec![Ok(cut(n))]);
+                    return Ok(vec![Ok(cut(n, b))]);
                 }
-                (Some(n), _) if expr::contains_expression(n) => expr::interpolate(n, &Leg::new())
-                    .err()
-                    .map_or_else(|| glob_escape(n), |u| u.template),
+                // The matrix values are not known, so no `${{ }}` segment is.
+                (Some(n), _) if expr::contains_expression(n) => unknown_segments(n),
                 (Some(n), _) => format!("{} (*)", glob_escape(n)),
                 (None, _) => format!("{} (*)", glob_escape(&job.id)),
             };
@@ -316,7 +315,7 @@ fn job_names(job: &Job, b: &Behaviour) -> Result<Vec<Result<String, expr::Unreso
     };
     Ok(legs
         .iter()
-        .map(|leg| leg_name(&job.id, declared.as_deref(), leg, b).map(|n| cut(&n)))
+        .map(|leg| leg_name(&job.id, declared.as_deref(), leg, b).map(|n| cut(&n, b)))
         .collect())
 }
 
@@ -395,14 +394,85 @@ fn leg_name(
     }
 }
 
-/// Names over 255 bytes are cut at a character boundary to at most 252 bytes plus `…`.
-fn cut(name: &str) -> String {
+/// A glob for a name whose `${{ }}` segments are all unknown: each becomes `*`.
+fn unknown_segments(text: &str) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${{") {
+        out.push_str(&glob_escape(&rest[..start]));
+        match rest[start + 3..].find("}}") {
+            Some(end) => {
+                out.push('*');
+                rest = &rest[start + 3 + end + 2..];
+            }
+            None => {
+                out.push_str(&glob_escape(&rest[start..]));
+                rest = "";
+            }
+        }
+    }
+    out.push_str(&glob_escape(rest));
+    out
+}
+
+/// Names over 255 bytes are cut as the forge stores them: Forgejo and Gitea ≤ 1.23 at a
+/// character boundary to at most 252 bytes plus `…` (`util.SplitStringAtByteN`); Gitea ≥ 1.24
+/// by display width (`util.EllipsisDisplayString`).
+fn cut(name: &str, b: &Behaviour) -> String {
     if name.len() <= JOB_NAME_BYTES {
         return name.to_string();
+    }
+    if b.job_name_cut_by_width {
+        return ellipsis_display(name, JOB_NAME_BYTES);
     }
     let mut end = JOB_NAME_BYTES - 3;
     while !name.is_char_boundary(end) {
         end -= 1;
     }
     format!("{}…", &name[..end])
+}
+
+/// Gitea's `ellipsisDisplayString` (`modules/util/truncate.go`), step for step: keep characters
+/// while their guessed width plus 3 fits the limit; keep the whole name when at most 3 characters
+/// (≤ 12 bytes) are left and they fit; else append `…`.
+fn ellipsis_display(s: &str, limit: usize) -> String {
+    let (mut pos, mut used, mut offset) = (0, 0, 0);
+    for (i, c) in s.char_indices() {
+        pos = i;
+        let w = display_width(c);
+        if used + w + 3 > limit {
+            break;
+        }
+        used += w;
+        offset += c.len_utf8();
+    }
+    if s.len() - pos <= 12 {
+        let next: Vec<char> = s[pos..].chars().take(4).collect();
+        let next_width: usize = next.iter().map(|c| display_width(*c)).sum();
+        if next.len() <= 3 && used + next_width <= limit {
+            return s.to_string();
+        }
+    }
+    format!("{}…", &s[..offset])
+}
+
+/// Gitea's `ellipsisGuessDisplayWidth`: up to U+00FF → 1; marks, format characters and spaces
+/// → 1; everything else (CJK, emoji, …) → 2. Without Unicode category tables this covers the
+/// space and format characters exactly and the combining-mark blocks that occur in practice.
+fn display_width(c: char) -> usize {
+    let narrow = matches!(c as u32,
+        0..=0xFF
+        // Z (spaces, separators); U+3000 counts 2 in Gitea too.
+        | 0x1680 | 0x2000..=0x200A | 0x2028 | 0x2029 | 0x202F | 0x205F
+        // Cf (format)
+        | 0x0600..=0x0605 | 0x061C | 0x06DD | 0x070F | 0x0890..=0x0891 | 0x08E2 | 0x180E
+        | 0x200B..=0x200F | 0x202A..=0x202E | 0x2060..=0x2064 | 0x2066..=0x206F | 0xFEFF
+        | 0xFFF9..=0xFFFB | 0x110BD | 0x110CD | 0x13430..=0x1343F | 0x1BCA0..=0x1BCA3
+        | 0x1D173..=0x1D17A | 0xE0001 | 0xE0020..=0xE007F
+        // M (combining marks): the general combining blocks and variation selectors
+        | 0x0300..=0x036F | 0x0483..=0x0489 | 0x0591..=0x05BD | 0x0610..=0x061A
+        | 0x064B..=0x065F | 0x1AB0..=0x1AFF | 0x1DC0..=0x1DFF | 0x20D0..=0x20FF
+        | 0xFE00..=0xFE0F | 0xFE20..=0xFE2F | 0xE0100..=0xE01EF
+    );
+    if narrow { 1 } else { 2 }
 }

@@ -164,5 +164,7 @@ pub(super) fn build(f: &Facts, findings: Vec<Finding>) -> Report {
         json!({"folders": f.dirs, "files": f.files}),
     );
     d.insert("requests".into(), json!(f.requests));
+    // An empty table says nothing the facts above do not.
+    r.sections.retain(|s| !s.rows.is_empty());
     r
 }
