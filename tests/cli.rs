@@ -3,7 +3,7 @@
 
 #[test]
 fn cli_cases() {
-    let mut cases = trycmd::TestCases::new();
+    let cases = trycmd::TestCases::new();
     // The runner's variables must not leak in from the machine running the tests; driftgate
     // treats an empty variable as unset.
     for name in [
