@@ -7,6 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 use crate::checks::required_checks::{self, FlavorChoice};
+use crate::checks::runtime_pin;
 use crate::forge::http::{HttpOptions, token_from_env};
 use crate::forge::version::Version;
 use crate::report::{self, Delivery, Mode};
@@ -28,6 +29,8 @@ pub struct Cli {
 pub enum Command {
     /// Prove that every status context branch protection requires is posted by a workflow job.
     RequiredChecks(RequiredChecksArgs),
+    /// Read the promoted pin back and fail unless it equals the digest just pushed.
+    RuntimePin(RuntimePinArgs),
 }
 
 /// Flags every check takes.
@@ -89,6 +92,34 @@ pub struct RequiredChecksArgs {
     pub common: Common,
 }
 
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("pushed").required(true).args(["digest", "digest_file"])))]
+pub struct RuntimePinArgs {
+    /// The digest just pushed: sha256: followed by 64 lowercase hex digits.
+    #[arg(long, value_name = "DIGEST")]
+    pub digest: Option<String>,
+    /// A buildx --metadata-file (containerimage.digest) or a file holding the bare digest.
+    #[arg(long, value_name = "FILE")]
+    pub digest_file: Option<PathBuf>,
+    /// The control-plane URL answering JSON with the pin rows (read with a bearer token).
+    #[arg(long, value_name = "URL", required = true)]
+    pub url: String,
+    /// Dotted path to the array of pin rows.
+    #[arg(long, value_name = "PATH", default_value = "runtime_image_pins")]
+    pub rows: String,
+    /// Select rows where KEY equals VALUE (repeatable; all must hold).
+    #[arg(long = "match", value_name = "KEY=VALUE")]
+    pub matches: Vec<String>,
+    /// The row field holding the digest.
+    #[arg(long, value_name = "NAME", default_value = "image_digest")]
+    pub field: String,
+    /// Poll with backoff for up to SECONDS until the pin matches.
+    #[arg(long, value_name = "SECONDS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub wait: u64,
+    #[command(flatten)]
+    pub common: Common,
+}
+
 fn parse_version(s: &str) -> Result<Version, String> {
     Version::parse(s).ok_or_else(|| format!("{s:?} is not a release number like 1.24 or 15.0"))
 }
@@ -116,6 +147,46 @@ fn delivery(c: &Common, secrets: Vec<String>) -> Delivery {
         output_file: env("GITHUB_OUTPUT").map(PathBuf::from),
         secrets,
     }
+}
+
+fn runtime_pin_options(
+    a: &RuntimePinArgs,
+    token: Option<crate::forge::http::Token>,
+) -> Result<runtime_pin::Options, crate::error::Error> {
+    let expected = match (&a.digest, &a.digest_file) {
+        (Some(d), _) => runtime_pin::digest::parse(d)?,
+        (None, Some(path)) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                crate::error::Error::Usage(format!("cannot read {}: {e}", path.display()))
+            })?;
+            runtime_pin::digest::from_file_text(&text, &path.display().to_string())?
+        }
+        (None, None) => {
+            return Err(crate::error::Error::Usage(
+                "--digest or --digest-file is needed".into(),
+            ));
+        }
+    };
+    let matches = a
+        .matches
+        .iter()
+        .map(|m| runtime_pin::control_plane::parse_match(m))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(runtime_pin::Options {
+        expected,
+        url: a.url.clone(),
+        selector: runtime_pin::control_plane::Selector {
+            rows: a.rows.clone(),
+            matches,
+            field: a.field.clone(),
+        },
+        wait: Duration::from_secs(a.wait),
+        http: HttpOptions::new(
+            Duration::from_secs(a.common.timeout),
+            a.common.ca_cert.clone(),
+            token,
+        ),
+    })
 }
 
 /// Runs the parsed command and returns the process exit code.
@@ -151,6 +222,24 @@ pub async fn run(cli: Cli) -> u8 {
                 ),
             };
             let report = required_checks::run(&opts).await;
+            report::deliver(
+                report,
+                &delivery(&a.common, secrets),
+                &mut stdout,
+                &mut stderr,
+            )
+        }
+        Command::RuntimePin(a) => {
+            let token = token_from_env(a.common.token_env.as_deref());
+            let secrets = token.iter().map(|t| t.value.clone()).collect();
+            let report = match runtime_pin_options(&a, token) {
+                Ok(opts) => runtime_pin::run(&opts).await,
+                Err(e) => {
+                    let mut r = report::Report::new("runtime-pin");
+                    r.findings.push(e.into_finding("runtime-pin"));
+                    r
+                }
+            };
             report::deliver(
                 report,
                 &delivery(&a.common, secrets),

@@ -66,6 +66,8 @@ pub struct HttpOptions {
     /// A `Retry-After` longer than this is not waited for: the read fails at once.
     pub max_retry_after: Duration,
     pub max_body_bytes: usize,
+    /// `Authorization: <scheme> <token>`: `token` for the forge API, `Bearer` elsewhere.
+    pub auth_scheme: &'static str,
 }
 
 impl HttpOptions {
@@ -78,6 +80,7 @@ impl HttpOptions {
             backoff: Duration::from_millis(500),
             max_retry_after: Duration::from_secs(30),
             max_body_bytes: 16 * 1024 * 1024,
+            auth_scheme: "token",
         }
     }
 }
@@ -204,7 +207,10 @@ impl Http {
             .request(method, url)
             .header(reqwest::header::ACCEPT, "application/json");
         if let Some(t) = &self.opts.token {
-            req = req.header(reqwest::header::AUTHORIZATION, format!("token {}", t.value));
+            req = req.header(
+                reqwest::header::AUTHORIZATION,
+                format!("{} {}", self.opts.auth_scheme, t.value),
+            );
         }
         let resp = req.send().await.map_err(|e| self.transport(e, what))?;
         let status = resp.status();
