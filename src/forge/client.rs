@@ -123,8 +123,11 @@ impl Forge {
                 .get("x-total-count")
                 .and_then(|v| v.to_str().ok())
                 .and_then(|s| s.trim().parse::<usize>().ok());
+            // Gitea drops items the token cannot see after paging, so a page may come back
+            // short: the page count (total / limit), not the items collected, says when to stop.
+            // That also bounds a server that ignores `page`.
             match total {
-                Some(t) if items.len() < t && n > 0 => continue,
+                Some(t) if (page as usize) * (PAGE_LIMIT as usize) < t && n > 0 => continue,
                 _ => return Ok(items),
             }
         }

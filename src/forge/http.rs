@@ -270,7 +270,8 @@ impl Http {
             format!("{what}: transport error ({detail})")
         };
         let error = Error::Unreachable(msg);
-        if e.is_timeout() || e.is_connect() || e.is_body() || e.is_request() {
+        // A body cut short surfaces as a decode error.
+        if e.is_timeout() || e.is_connect() || e.is_body() || e.is_decode() || e.is_request() {
             Failure::Retry { error, after: None }
         } else {
             Failure::Final(error)
