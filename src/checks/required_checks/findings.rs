@@ -2,8 +2,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::contexts::{Analysis, Unresolved};
-use super::patterns::{RequiredPattern, similarity};
+use super::contexts::{Analysis, Emitter, Unresolved};
+use super::patterns::{RequiredPattern, RequiredSet, similarity};
 use crate::outcome::Finding;
 
 /// Suggestions must look at least this close to the required context (Jaro–Winkler).
@@ -23,8 +23,21 @@ pub fn evaluate(required: &[String], a: &Analysis, branch: &str) -> Vec<Finding>
             )),
         }
     }
-    for p in &patterns {
-        out.extend(check_pattern(p, a, branch));
+    // Which patterns each emitter satisfies, computed once: the rest is lookups.
+    let set = RequiredSet::new(&patterns);
+    let hits: Vec<Vec<usize>> = a
+        .emitters
+        .iter()
+        .map(|e| set.matching(&e.context))
+        .collect();
+    let mut by_pattern: Vec<Vec<&Emitter>> = vec![Vec::new(); patterns.len()];
+    for (e, h) in a.emitters.iter().zip(&hits) {
+        for i in h {
+            by_pattern[*i].push(e);
+        }
+    }
+    for (p, matching) in patterns.iter().zip(&by_pattern) {
+        out.extend(check_pattern(p, matching, a, branch));
     }
     for b in &a.broken {
         out.push(
@@ -69,8 +82,8 @@ pub fn evaluate(required: &[String], a: &Analysis, branch: &str) -> Vec<Finding>
     }
     out.extend(duplicates(a));
     let mut extra = BTreeMap::new();
-    for e in &a.emitters {
-        if !patterns.iter().any(|p| p.matches(&e.context)) {
+    for (e, h) in a.emitters.iter().zip(&hits) {
+        if h.is_empty() {
             extra.entry(e.context.clone()).or_insert(e);
         }
     }
@@ -83,12 +96,12 @@ pub fn evaluate(required: &[String], a: &Analysis, branch: &str) -> Vec<Finding>
     out
 }
 
-fn check_pattern(p: &RequiredPattern, a: &Analysis, branch: &str) -> Vec<Finding> {
-    let matching: Vec<_> = a
-        .emitters
-        .iter()
-        .filter(|e| p.matches(&e.context))
-        .collect();
+fn check_pattern(
+    p: &RequiredPattern,
+    matching: &[&Emitter],
+    a: &Analysis,
+    branch: &str,
+) -> Vec<Finding> {
     if let Some(first) = matching.first() {
         if matching.iter().all(|e| !e.conditions.is_empty()) {
             let emitters: BTreeSet<String> = matching

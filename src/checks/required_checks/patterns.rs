@@ -2,31 +2,61 @@
 //! Gitea's `services/pull/commit_status.go`), branch-rule names and workflow branch filters
 //! (`/` separates: `*` stops at it, `**` crosses it).
 
-use globset::{GlobBuilder, GlobMatcher};
+use globset::{Candidate, Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 
 /// A required context as the forge matches it.
 #[derive(Debug, Clone)]
 pub struct RequiredPattern {
     pub text: String,
+    glob: Glob,
     matcher: GlobMatcher,
+}
+
+fn required_glob(text: &str) -> Result<Glob, String> {
+    GlobBuilder::new(text)
+        .literal_separator(false)
+        .backslash_escape(true)
+        .empty_alternates(true)
+        .build()
+        .map_err(|e| e.kind().to_string())
 }
 
 impl RequiredPattern {
     pub fn new(text: &str) -> Result<RequiredPattern, String> {
-        let glob = GlobBuilder::new(text)
-            .literal_separator(false)
-            .backslash_escape(true)
-            .empty_alternates(true)
-            .build()
-            .map_err(|e| e.kind().to_string())?;
+        let glob = required_glob(text)?;
         Ok(RequiredPattern {
             text: text.to_string(),
             matcher: glob.compile_matcher(),
+            glob,
         })
     }
 
     pub fn matches(&self, context: &str) -> bool {
         self.matcher.is_match(context)
+    }
+}
+
+/// All required patterns compiled together, so that each context is matched once against the
+/// whole set instead of once per pattern (thousands of contexts × hundreds of patterns).
+pub struct RequiredSet {
+    set: GlobSet,
+}
+
+impl RequiredSet {
+    pub fn new(patterns: &[RequiredPattern]) -> RequiredSet {
+        let mut b = GlobSetBuilder::new();
+        for p in patterns {
+            b.add(p.glob.clone());
+        }
+        // Every glob already compiled alone; a set of valid globs cannot fail to build.
+        RequiredSet {
+            set: b.build().unwrap_or_else(|_| GlobSet::empty()),
+        }
+    }
+
+    /// Indices (into the patterns given to `new`) of the patterns `context` satisfies.
+    pub fn matching(&self, context: &str) -> Vec<usize> {
+        self.set.matches_candidate(&Candidate::new(context))
     }
 }
 

@@ -3,7 +3,9 @@
 use serde_json::{Value, json};
 
 use super::Facts;
-use super::patterns::RequiredPattern;
+use std::collections::{BTreeSet, HashMap};
+
+use super::patterns::{RequiredPattern, RequiredSet};
 use crate::outcome::Finding;
 use crate::report::{Report, Section};
 
@@ -41,34 +43,45 @@ pub(super) fn build(f: &Facts, findings: Vec<Finding>) -> Report {
     r.facts
         .push(("emitted".into(), format!("{} context(s)", a.emitters.len())));
 
-    let patterns: Vec<(String, Option<RequiredPattern>)> = f
+    // Who posts each required pattern: one set match per emitted context, then lookups.
+    let valid: Vec<(usize, RequiredPattern)> = f
         .required
         .iter()
-        .map(|p| (p.clone(), RequiredPattern::new(p).ok()))
+        .enumerate()
+        .filter_map(|(i, p)| RequiredPattern::new(p).ok().map(|p| (i, p)))
+        .collect();
+    let patterns: Vec<RequiredPattern> = valid.iter().map(|(_, p)| p.clone()).collect();
+    let set = RequiredSet::new(&patterns);
+    let mut posted_by: Vec<BTreeSet<String>> = vec![BTreeSet::new(); f.required.len()];
+    for e in &a.emitters {
+        for k in set.matching(&e.context) {
+            posted_by[valid[k].0].insert(format!("{} job {}", e.file, e.job));
+        }
+    }
+    let mut status: HashMap<&str, &str> = HashMap::new();
+    for x in r.findings.iter().filter(|x| x.kind != "extra") {
+        status.entry(x.subject.as_str()).or_insert(x.kind);
+    }
+    let rows = f
+        .required
+        .iter()
+        .zip(&posted_by)
+        .map(|(text, by)| {
+            vec![
+                text.clone(),
+                status
+                    .get(text.as_str())
+                    .copied()
+                    .unwrap_or("ok")
+                    .to_string(),
+                by.iter().cloned().collect::<Vec<_>>().join(", "),
+            ]
+        })
         .collect();
     r.sections.push(Section {
         title: "Required contexts".into(),
         headers: vec!["required".into(), "status".into(), "posted by".into()],
-        rows: patterns
-            .iter()
-            .map(|(text, p)| {
-                let by: Vec<String> = a
-                    .emitters
-                    .iter()
-                    .filter(|e| p.as_ref().is_some_and(|p| p.matches(&e.context)))
-                    .map(|e| format!("{} job {}", e.file, e.job))
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect();
-                let status = r
-                    .findings
-                    .iter()
-                    .find(|x| &x.subject == text && x.kind != "extra")
-                    .map(|x| x.kind.to_string())
-                    .unwrap_or_else(|| "ok".into());
-                vec![text.clone(), status, by.join(", ")]
-            })
-            .collect(),
+        rows,
     });
     r.sections.push(Section {
         title: "Emitted contexts".into(),
