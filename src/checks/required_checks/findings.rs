@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::contexts::{Analysis, Emitter, Unresolved};
-use super::patterns::{RequiredPattern, RequiredSet, similarity};
+use super::patterns::{RequiredPattern, RequiredSet};
 use crate::outcome::Finding;
 
 /// Suggestions must look at least this close to the required context (Jaro–Winkler).
@@ -36,8 +36,9 @@ pub fn evaluate(required: &[String], a: &Analysis, branch: &str) -> Vec<Finding>
             by_pattern[*i].push(e);
         }
     }
+    let contexts = lowered(a);
     for (p, matching) in patterns.iter().zip(&by_pattern) {
-        out.extend(check_pattern(p, matching, a, branch));
+        out.extend(check_pattern(p, matching, a, &contexts, branch));
     }
     for b in &a.broken {
         out.push(
@@ -100,6 +101,7 @@ fn check_pattern(
     p: &RequiredPattern,
     matching: &[&Emitter],
     a: &Analysis,
+    contexts: &[(String, &str)],
     branch: &str,
 ) -> Vec<Finding> {
     if let Some(first) = matching.first() {
@@ -154,14 +156,28 @@ fn check_pattern(
     if !silent.is_empty() {
         msg.push_str(&format!(": {}", silent.join("; ")));
     }
-    vec![Finding::problem("orphan", p.text.clone(), msg).with_suggestions(suggest(&p.text, a))]
+    vec![
+        Finding::problem("orphan", p.text.clone(), msg)
+            .with_suggestions(suggest(&p.text, contexts)),
+    ]
 }
 
-fn suggest(required: &str, a: &Analysis) -> Vec<String> {
+/// Emitted contexts, unique and lower-cased once, for suggestions.
+fn lowered(a: &Analysis) -> Vec<(String, &str)> {
     let contexts: BTreeSet<&str> = a.emitters.iter().map(|e| e.context.as_str()).collect();
-    let mut scored: Vec<(f64, &str)> = contexts
+    contexts
         .into_iter()
-        .map(|c| (similarity(required, c), c))
+        .map(|c| (c.to_lowercase(), c))
+        .collect()
+}
+
+/// The closest emitted contexts by Jaro–Winkler on lower-cased text (it favours a shared
+/// prefix, which suits `workflow / job (event)`).
+fn suggest(required: &str, contexts: &[(String, &str)]) -> Vec<String> {
+    let want = required.to_lowercase();
+    let mut scored: Vec<(f64, &str)> = contexts
+        .iter()
+        .map(|(lower, c)| (strsim::jaro_winkler(&want, lower), *c))
         .filter(|(s, _)| *s >= SUGGEST_AT)
         .collect();
     scored.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(y.1)));

@@ -92,11 +92,6 @@ pub fn filter_selects(patterns: &[String], branch: &str, ignore: bool) -> Option
     Some(if ignore { !matched } else { matched })
 }
 
-/// How close two contexts look, for "did you mean" suggestions (0.0 – 1.0).
-pub fn similarity(a: &str, b: &str) -> f64 {
-    strsim::jaro_winkler(&a.to_lowercase(), &b.to_lowercase())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
