@@ -96,6 +96,7 @@ pub struct Http {
     client: reqwest::Client,
     opts: HttpOptions,
     sent: Arc<Mutex<Vec<Sent>>>,
+    secrets: Mutex<Vec<String>>,
 }
 
 /// A successful answer: parsed JSON and its headers.
@@ -140,6 +141,7 @@ impl Http {
             client,
             opts,
             sent: Arc::new(Mutex::new(Vec::new())),
+            secrets: Mutex::new(Vec::new()),
         })
     }
 
@@ -152,21 +154,73 @@ impl Http {
         self.sent.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
-    /// Removes the token from remote text before it can reach any message.
+    /// Another value that must never reach a message (a registry password or token).
+    pub fn add_secret(&self, secret: &str) {
+        if let Ok(mut s) = self.secrets.lock()
+            && secret.len() >= 4
+        {
+            s.push(secret.to_string());
+        }
+    }
+
+    /// Removes the token and other secrets from remote text before it can reach any message.
     fn scrub(&self, text: &str) -> String {
-        match &self.opts.token {
+        let mut out = match &self.opts.token {
             Some(t) if !t.value.is_empty() => text.replace(&t.value, "***"),
             _ => text.to_string(),
+        };
+        if let Ok(s) = self.secrets.lock() {
+            for secret in s.iter() {
+                out = out.replace(secret.as_str(), "***");
+            }
         }
+        out
     }
 
     /// GET `url` and parse the JSON answer. `what` names the resource in errors; `auth_hint`
     /// is added to 401/403 messages (which token the resource needs).
     pub async fn get_json(&self, url: &str, what: &str, auth_hint: &str) -> Result<Answer, Error> {
+        let raw = self
+            .fetch(&Request {
+                method: Method::GET,
+                url,
+                what,
+                accept: "application/json",
+                auth: Auth::Default,
+            })
+            .await?;
+        if !raw.status.is_success() {
+            return Err(self.error_for(&raw, what, auth_hint));
+        }
+        let json = serde_json::from_slice::<Value>(&raw.body).map_err(|e| {
+            let kind = raw
+                .headers
+                .get(reqwest::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("no content type");
+            Error::Unreachable(format!(
+                "{what}: HTTP {} with a body that is not the JSON expected ({kind}: {e}): {}",
+                raw.status.as_u16(),
+                self.excerpt(&raw.body)
+            ))
+        })?;
+        Ok(Answer {
+            json,
+            headers: raw.headers,
+        })
+    }
+
+    /// Sends a request, retrying 5xx, 429 and transport errors with backoff, and returns the
+    /// answer whatever its status otherwise: callers that need a 401 (registry challenges) see it.
+    pub async fn fetch(&self, req: &Request<'_>) -> Result<Raw, Error> {
         let mut attempt = 0;
         loop {
-            let (error, after) = match self.once(Method::GET, url, what, auth_hint).await {
-                Ok(answer) => return Ok(answer),
+            let (error, after) = match self.once(req).await {
+                Ok(raw) if !is_retryable(raw.status) => return Ok(raw),
+                Ok(raw) => match self.classify(&raw, req.what, "") {
+                    Failure::Retry { error, after } => (error, after),
+                    Failure::Final(e) => return Err(e),
+                },
                 Err(Failure::Final(e)) => return Err(e),
                 Err(Failure::Retry { error, after }) => (error, after),
             };
@@ -189,48 +243,44 @@ impl Http {
         }
     }
 
-    async fn once(
-        &self,
-        method: Method,
-        url: &str,
-        what: &str,
-        auth_hint: &str,
-    ) -> Result<Answer, Failure> {
+    /// The error for an answer that is not 2xx.
+    pub fn error_for(&self, raw: &Raw, what: &str, auth_hint: &str) -> Error {
+        self.classify(raw, what, auth_hint).into()
+    }
+
+    async fn once(&self, r: &Request<'_>) -> Result<Raw, Failure> {
         if let Ok(mut s) = self.sent.lock() {
             s.push(Sent {
-                method: method.to_string(),
-                url: url.to_string(),
+                method: r.method.to_string(),
+                url: r.url.to_string(),
             });
         }
         let mut req = self
             .client
-            .request(method, url)
-            .header(reqwest::header::ACCEPT, "application/json");
-        if let Some(t) = &self.opts.token {
-            req = req.header(
+            .request(r.method.clone(), r.url)
+            .header(reqwest::header::ACCEPT, r.accept);
+        req = match (&r.auth, &self.opts.token) {
+            (Auth::Default, Some(t)) => req.header(
                 reqwest::header::AUTHORIZATION,
                 format!("{} {}", self.opts.auth_scheme, t.value),
-            );
-        }
-        let resp = req.send().await.map_err(|e| self.transport(e, what))?;
+            ),
+            (Auth::Default, None) | (Auth::None, _) => req,
+            (Auth::Basic(user, pass), _) => req.basic_auth(user, Some(pass)),
+            (Auth::Bearer(token), _) => req.bearer_auth(token),
+        };
+        let resp = req.send().await.map_err(|e| self.transport(e, r.what))?;
         let status = resp.status();
         let headers = resp.headers().clone();
-        let body = self.read_body(resp, what).await?;
-        if status.is_success() {
-            let json = serde_json::from_slice::<Value>(&body).map_err(|e| {
-                let kind = headers
-                    .get(reqwest::header::CONTENT_TYPE)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or("no content type");
-                Failure::Final(Error::Unreachable(format!(
-                    "{what}: HTTP {} with a body that is not the JSON expected ({kind}: {e}): {}",
-                    status.as_u16(),
-                    self.excerpt(&body)
-                )))
-            })?;
-            return Ok(Answer { json, headers });
-        }
-        Err(self.classify(status, &headers, &body, what, auth_hint))
+        let body = if r.method == Method::HEAD {
+            Vec::new()
+        } else {
+            self.read_body(resp, r.what).await?
+        };
+        Ok(Raw {
+            status,
+            headers,
+            body,
+        })
     }
 
     async fn read_body(&self, mut resp: reqwest::Response, what: &str) -> Result<Vec<u8>, Failure> {
@@ -279,17 +329,17 @@ impl Http {
     }
 
     /// Maps a non-2xx answer to its error: the one place where status codes become exit codes.
-    fn classify(
-        &self,
-        status: StatusCode,
-        headers: &HeaderMap,
-        body: &[u8],
-        what: &str,
-        auth_hint: &str,
-    ) -> Failure {
+    fn classify(&self, raw: &Raw, what: &str, auth_hint: &str) -> Failure {
+        let (status, headers, body) = (raw.status, &raw.headers, raw.body.as_slice());
         let message = serde_json::from_slice::<Value>(body)
             .ok()
-            .and_then(|v| v.get("message").and_then(Value::as_str).map(str::to_string))
+            .and_then(|v| {
+                // Gitea answers {"message"}; registries {"errors":[{"message"}]}.
+                v.get("message")
+                    .or_else(|| v.pointer("/errors/0/message"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string)
+            })
             .map(|m| self.scrub(&m))
             .unwrap_or_else(|| self.excerpt(body));
         let code = status.as_u16();
@@ -327,6 +377,36 @@ impl Http {
             scrubbed
         }
     }
+}
+
+fn is_retryable(status: StatusCode) -> bool {
+    status.as_u16() == 429 || status.is_server_error()
+}
+
+/// How one request authenticates.
+#[derive(Debug, Clone, Copy)]
+pub enum Auth<'a> {
+    /// The configured token, with the configured scheme (if a token is set).
+    Default,
+    None,
+    Basic(&'a str, &'a str),
+    Bearer(&'a str),
+}
+
+/// One request: method, URL, a name for messages, the `Accept` header and how to authenticate.
+pub struct Request<'a> {
+    pub method: Method,
+    pub url: &'a str,
+    pub what: &'a str,
+    pub accept: &'a str,
+    pub auth: Auth<'a>,
+}
+
+/// An answer as received (the body is empty for HEAD).
+pub struct Raw {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
 }
 
 enum Failure {
