@@ -94,6 +94,7 @@ pub struct RequiredChecksArgs {
 
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("pushed").required(true).args(["digest", "digest_file"])))]
+#[command(group(clap::ArgGroup::new("pin").required(true).args(["url", "image"])))]
 pub struct RuntimePinArgs {
     /// The digest just pushed: sha256: followed by 64 lowercase hex digits.
     #[arg(long, value_name = "DIGEST")]
@@ -102,8 +103,12 @@ pub struct RuntimePinArgs {
     #[arg(long, value_name = "FILE")]
     pub digest_file: Option<PathBuf>,
     /// The control-plane URL answering JSON with the pin rows (read with a bearer token).
-    #[arg(long, value_name = "URL", required = true)]
-    pub url: String,
+    #[arg(long, value_name = "URL")]
+    pub url: Option<String>,
+    /// The registry tag that should now point at the digest (credentials, if needed, from
+    /// DRIFTGATE_REGISTRY_USERNAME and DRIFTGATE_REGISTRY_PASSWORD).
+    #[arg(long, value_name = "REGISTRY/REPO:TAG")]
+    pub image: Option<String>,
     /// Dotted path to the array of pin rows.
     #[arg(long, value_name = "PATH", default_value = "runtime_image_pins")]
     pub rows: String,
@@ -172,14 +177,33 @@ fn runtime_pin_options(
         .iter()
         .map(|m| runtime_pin::control_plane::parse_match(m))
         .collect::<Result<Vec<_>, _>>()?;
+    let source = match (&a.url, &a.image) {
+        (Some(url), _) => runtime_pin::Source::ControlPlane {
+            url: url.clone(),
+            selector: runtime_pin::control_plane::Selector {
+                rows: a.rows.clone(),
+                matches,
+                field: a.field.clone(),
+            },
+        },
+        (None, Some(_)) if !matches.is_empty() => {
+            return Err(crate::error::Error::Usage(
+                "--match selects control-plane rows; it does not go with --image".into(),
+            ));
+        }
+        (None, Some(image)) => runtime_pin::Source::Registry {
+            image: runtime_pin::registry::parse_image(image)?,
+            credentials: runtime_pin::registry::credentials_from_env(),
+        },
+        (None, None) => {
+            return Err(crate::error::Error::Usage(
+                "--url or --image is needed".into(),
+            ));
+        }
+    };
     Ok(runtime_pin::Options {
         expected,
-        url: a.url.clone(),
-        selector: runtime_pin::control_plane::Selector {
-            rows: a.rows.clone(),
-            matches,
-            field: a.field.clone(),
-        },
+        source,
         wait: Duration::from_secs(a.wait),
         http: HttpOptions::new(
             Duration::from_secs(a.common.timeout),
@@ -231,7 +255,8 @@ pub async fn run(cli: Cli) -> u8 {
         }
         Command::RuntimePin(a) => {
             let token = token_from_env(a.common.token_env.as_deref());
-            let secrets = token.iter().map(|t| t.value.clone()).collect();
+            let mut secrets: Vec<String> = token.iter().map(|t| t.value.clone()).collect();
+            secrets.extend(runtime_pin::registry::credentials_from_env().map(|c| c.password));
             let report = match runtime_pin_options(&a, token) {
                 Ok(opts) => runtime_pin::run(&opts).await,
                 Err(e) => {

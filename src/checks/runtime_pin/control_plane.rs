@@ -25,13 +25,29 @@ pub fn parse_match(s: &str) -> Result<(String, String), Error> {
     }
 }
 
-/// One read of the pin: the selected rows' digests against the expected one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One read of the pin: the selected rows' (or the tag's) digests against the expected one.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Reading {
     pub findings: Vec<Finding>,
-    /// Digests found in the selected rows, in row order.
+    /// Information that does not change the result (e.g. matched through a platform manifest).
+    pub notes: Vec<Finding>,
+    /// Digests found in the selected rows, in row order, or the tag's digest.
     pub pinned: Vec<String>,
     pub rows_selected: usize,
+    /// For the registry source: what the tag names.
+    pub registry: Option<RegistryView>,
+}
+
+/// What a registry tag resolved to, for the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RegistryView {
+    pub media_type: String,
+    /// `index` or `manifest`.
+    pub kind: &'static str,
+    /// What the expected digest is: `index`, `manifest`, `platform manifest (os/arch)`, `none`.
+    pub expected_is: String,
+    /// For an index: `os/arch digest` per platform.
+    pub platforms: Vec<String>,
 }
 
 impl Reading {
@@ -98,6 +114,7 @@ pub fn read(doc: &Value, sel: &Selector, expected: &str, url: &str) -> Result<Re
         findings,
         pinned,
         rows_selected: selected.len(),
+        ..Reading::default()
     })
 }
 

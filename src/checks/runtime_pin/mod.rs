@@ -1,14 +1,18 @@
 //! `runtime-pin`: after a publish, read the promoted pin back and fail unless it equals the
-//! digest just pushed. This release reads the pin from a control-plane JSON API (`--url`).
+//! digest just pushed. The pin is a row of a control-plane JSON API (`--url`, `control_plane`)
+//! or a registry tag (`--image`, `registry`).
 
 pub mod control_plane;
 pub mod digest;
+pub mod registry;
 
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
 use control_plane::{Reading, Selector};
+use oci_spec::distribution::Reference;
+use registry::{Credentials, Lookup, Registry};
 
 use crate::error::Error;
 use crate::forge::http::{Http, HttpOptions};
@@ -20,11 +24,31 @@ const FIRST_POLL: Duration = Duration::from_secs(1);
 const MAX_POLL: Duration = Duration::from_secs(10);
 
 #[derive(Debug, Clone)]
+pub enum Source {
+    ControlPlane {
+        url: String,
+        selector: Selector,
+    },
+    Registry {
+        image: Reference,
+        credentials: Option<Credentials>,
+    },
+}
+
+impl Source {
+    fn describe(&self) -> String {
+        match self {
+            Source::ControlPlane { url, .. } => format!("control plane {url}"),
+            Source::Registry { image, .. } => format!("registry tag {image}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
 pub struct Options {
     /// The digest just pushed (already validated).
     pub expected: String,
-    pub url: String,
-    pub selector: Selector,
+    pub source: Source,
     pub wait: Duration,
     pub http: HttpOptions,
 }
@@ -44,30 +68,36 @@ pub async fn run(o: &Options) -> Report {
     };
     let findings = match poll(o, &mut progress).await {
         Ok(reading) => {
-            let f = reading.findings.clone();
+            let mut f = reading.findings.clone();
+            f.extend(reading.notes.iter().cloned());
             progress.last = Some(reading);
             f
         }
-        Err(e) => vec![e.into_finding(o.url.clone())],
+        Err(e) => vec![e.into_finding(o.source.describe())],
     };
     build(o, &progress, findings)
 }
 
 async fn poll(o: &Options, p: &mut Progress) -> Result<Reading, Error> {
-    if o.http.token.is_none() {
-        return Err(Error::Usage(format!(
-            "no token: the control plane is read with a bearer token from one of {} (or the variable named by --token-env)",
-            crate::forge::http::TOKEN_CHAIN.join(", ")
-        )));
-    }
-    if !(o.url.starts_with("http://") || o.url.starts_with("https://")) {
-        return Err(Error::Usage(format!(
-            "--url {:?} must start with http:// or https://",
-            o.url
-        )));
-    }
     let mut opts = o.http.clone();
-    opts.auth_scheme = "Bearer";
+    match &o.source {
+        Source::ControlPlane { url, .. } => {
+            if o.http.token.is_none() {
+                return Err(Error::Usage(format!(
+                    "no token: the control plane is read with a bearer token from one of {} (or the variable named by --token-env)",
+                    crate::forge::http::TOKEN_CHAIN.join(", ")
+                )));
+            }
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
+                return Err(Error::Usage(format!(
+                    "--url {url:?} must start with http:// or https://"
+                )));
+            }
+            opts.auth_scheme = "Bearer";
+        }
+        // The forge token is not a registry credential: never send it to a registry.
+        Source::Registry { .. } => opts.token = None,
+    }
     let http = Http::new(opts)?;
     let start = Instant::now();
     let mut pause = FIRST_POLL;
@@ -91,22 +121,111 @@ async fn poll(o: &Options, p: &mut Progress) -> Result<Reading, Error> {
 }
 
 async fn read_once(http: &Http, o: &Options) -> Result<Reading, Error> {
-    let answer = http
-        .get_json(
-            &o.url,
-            &format!("GET {}", o.url),
-            "Check the control-plane token and its scope.",
-        )
-        .await?;
-    control_plane::read(&answer.json, &o.selector, &o.expected, &o.url)
+    match &o.source {
+        Source::ControlPlane { url, selector } => {
+            let answer = http
+                .get_json(
+                    url,
+                    &format!("GET {url}"),
+                    "Check the control-plane token and its scope.",
+                )
+                .await?;
+            control_plane::read(&answer.json, selector, &o.expected, url)
+        }
+        Source::Registry { image, credentials } => {
+            read_registry(http, image, credentials.clone(), &o.expected).await
+        }
+    }
+}
+
+/// The tag's digest against the expected one; an index also matches through its platforms.
+async fn read_registry(
+    http: &Http,
+    image: &Reference,
+    creds: Option<Credentials>,
+    expected: &str,
+) -> Result<Reading, Error> {
+    let subject = image.to_string();
+    let mut reg = Registry::new(http, image, creds);
+    let resolved = match reg.resolve().await? {
+        Lookup::Missing(why) => {
+            return Ok(Reading {
+                findings: vec![Finding::problem(
+                    "missing-pin",
+                    subject,
+                    format!("{why}, so nothing pins {expected}"),
+                )],
+                ..Reading::default()
+            });
+        }
+        Lookup::Found(r) => r,
+    };
+    let kind = if resolved.is_index {
+        "index"
+    } else {
+        "manifest"
+    };
+    let mut reading = Reading {
+        pinned: vec![resolved.digest.clone()],
+        rows_selected: 1,
+        registry: Some(control_plane::RegistryView {
+            media_type: resolved.media_type.clone(),
+            kind,
+            expected_is: "none".into(),
+            platforms: Vec::new(),
+        }),
+        ..Reading::default()
+    };
+    if resolved.digest == expected {
+        if let Some(v) = reading.registry.as_mut() {
+            v.expected_is = kind.into();
+        }
+        return Ok(reading);
+    }
+    if resolved.is_index {
+        let platforms = reg.platforms(&resolved.digest).await?;
+        let hit = platforms.iter().find(|p| p.digest == expected).cloned();
+        if let Some(v) = reading.registry.as_mut() {
+            v.platforms = platforms
+                .iter()
+                .map(|p| format!("{} {}", p.platform, p.digest))
+                .collect();
+        }
+        if let Some(hit) = hit {
+            if let Some(v) = reading.registry.as_mut() {
+                v.expected_is = format!("platform manifest ({})", hit.platform);
+            }
+            reading.notes.push(Finding::notice(
+                "platform-manifest",
+                subject,
+                format!(
+                    "{expected} is the {} manifest of the index {} the tag points to",
+                    hit.platform, resolved.digest
+                ),
+            ));
+            return Ok(reading);
+        }
+    }
+    let mut msg = format!(
+        "expected {expected}, the tag points to {} ({kind}, {})",
+        resolved.digest, resolved.media_type
+    );
+    if let Some(v) = &reading.registry
+        && !v.platforms.is_empty()
+    {
+        msg.push_str(&format!("; its platforms: {}", v.platforms.join(", ")));
+    }
+    reading
+        .findings
+        .push(Finding::problem("mismatch", subject, msg));
+    Ok(reading)
 }
 
 fn build(o: &Options, p: &Progress, findings: Vec<Finding>) -> Report {
     let mut r = Report::new("runtime-pin");
     r.findings = findings;
     let waited = format!("{:.1}s", p.waited.as_secs_f64());
-    r.facts
-        .push(("source".into(), format!("control plane {}", o.url)));
+    r.facts.push(("source".into(), o.source.describe()));
     r.facts.push(("expected".into(), o.expected.clone()));
     let pinned = p
         .last
@@ -143,18 +262,36 @@ fn build(o: &Options, p: &Progress, findings: Vec<Finding>) -> Report {
         r.sections.retain(|s| !s.rows.is_empty());
     }
     let d = &mut r.details;
-    d.insert(
-        "source".into(),
-        json!({"kind": "control-plane", "url": o.url}),
-    );
-    d.insert(
-        "selector".into(),
-        json!({
-            "rows": o.selector.rows,
-            "match": o.selector.matches.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
-            "field": o.selector.field,
-        }),
-    );
+    match &o.source {
+        Source::ControlPlane { url, selector } => {
+            d.insert(
+                "source".into(),
+                json!({"kind": "control-plane", "url": url}),
+            );
+            d.insert(
+                "selector".into(),
+                json!({
+                    "rows": selector.rows,
+                    "match": selector.matches.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
+                    "field": selector.field,
+                }),
+            );
+        }
+        Source::Registry { image, .. } => {
+            let view = p.last.as_ref().and_then(|l| l.registry.as_ref());
+            d.insert(
+                "source".into(),
+                json!({
+                    "kind": "registry",
+                    "image": image.to_string(),
+                    "media_type": view.map(|v| v.media_type.clone()),
+                    "digest_kind": view.map(|v| v.kind),
+                    "expected_is": view.map(|v| v.expected_is.clone()),
+                    "platforms": view.map(|v| v.platforms.clone()).unwrap_or_default(),
+                }),
+            );
+        }
+    }
     d.insert("expected".into(), json!(o.expected));
     d.insert("pinned".into(), json!(pinned));
     d.insert(
