@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
 
+use crate::checks::image_drift;
 use crate::checks::required_checks::{self, FlavorChoice};
 use crate::checks::runtime_pin;
 use crate::forge::http::{HttpOptions, token_from_env};
@@ -31,6 +32,8 @@ pub enum Command {
     RequiredChecks(RequiredChecksArgs),
     /// Read the promoted pin back and fail unless it equals the digest just pushed.
     RuntimePin(RuntimePinArgs),
+    /// Compare the images compose files and module manifests declare with what a Docker engine runs.
+    ImageDrift(ImageDriftArgs),
 }
 
 /// Flags every check takes.
@@ -121,6 +124,27 @@ pub struct RuntimePinArgs {
     /// Poll with backoff for up to SECONDS until the pin matches.
     #[arg(long, value_name = "SECONDS", default_value_t = 0, value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub wait: u64,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+#[derive(Debug, Args)]
+pub struct ImageDriftArgs {
+    /// A compose file whose services with `image:` are checked (repeatable).
+    #[arg(long, value_name = "FILE")]
+    pub compose: Vec<PathBuf>,
+    /// The compose project name [default: $COMPOSE_PROJECT_NAME, the file's name:, else its folder's name].
+    #[arg(long, value_name = "NAME")]
+    pub project: Option<String>,
+    /// Module manifests to check, e.g. 'modules/*/module.yaml' (repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub manifests: Vec<String>,
+    /// The engine [default: $DOCKER_HOST, else unix:///var/run/docker.sock]; unix://, tcp:// (TLS with DOCKER_TLS_VERIFY), ssh://.
+    #[arg(long, value_name = "URL")]
+    pub docker_host: Option<String>,
+    /// Only check these modules or services (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub module: Vec<String>,
     #[command(flatten)]
     pub common: Common,
 }
@@ -268,6 +292,23 @@ pub async fn run(cli: Cli) -> u8 {
             report::deliver(
                 report,
                 &delivery(&a.common, secrets),
+                &mut stdout,
+                &mut stderr,
+            )
+        }
+        Command::ImageDrift(a) => {
+            let opts = image_drift::Options {
+                compose: a.compose.clone(),
+                project: a.project.clone(),
+                manifests: a.manifests.clone(),
+                docker_host: a.docker_host.clone(),
+                modules: a.module.clone(),
+                timeout: Duration::from_secs(a.common.timeout),
+            };
+            let report = image_drift::run(&opts).await;
+            report::deliver(
+                report,
+                &delivery(&a.common, Vec::new()),
                 &mut stdout,
                 &mut stderr,
             )

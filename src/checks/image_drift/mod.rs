@@ -1,0 +1,261 @@
+//! `image-drift`: compares the images compose files and module manifests declare with what a
+//! Docker engine runs, read-only, by RepoDigests, never trusting an image ID alone.
+//!
+//! `desired` reads the declarations, `engine` lists containers and images (two calls, whatever
+//! the number of modules), `compare` decides per container, `names` normalises image names.
+
+pub mod compare;
+pub mod desired;
+pub mod engine;
+pub mod names;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::json;
+
+use compare::{Status, Verdict};
+use desired::{Declared, Desired};
+use engine::Observed;
+
+use crate::error::Error;
+use crate::outcome::Finding;
+use crate::report::{Report, Section};
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub compose: Vec<PathBuf>,
+    pub project: Option<String>,
+    pub manifests: Vec<String>,
+    pub docker_host: Option<String>,
+    pub modules: Vec<String>,
+    pub timeout: Duration,
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+pub async fn run(o: &Options) -> Report {
+    let host = o
+        .docker_host
+        .clone()
+        .or_else(|| env("DOCKER_HOST"))
+        .unwrap_or_else(|| engine::DEFAULT_HOST.to_string());
+    let mut findings = Vec::new();
+    let desired = match read_desired(o) {
+        Ok(d) => d,
+        Err(e) => {
+            findings.push(e.into_finding("image-drift"));
+            return build(&host, None, &[], findings, &Desired::default());
+        }
+    };
+    let mut observed = None;
+    let mut results: Vec<(&Declared, Vec<Verdict>)> = Vec::new();
+    if !desired.declared.is_empty() {
+        let outcome = match engine::connect(&host) {
+            Ok(docker) => engine::observe(&docker, &host, o.timeout).await,
+            Err(e) => Err(e),
+        };
+        match outcome {
+            Ok(obs) => {
+                for d in &desired.declared {
+                    results.push((d, compare::compare(d, &obs)));
+                }
+                observed = Some(obs);
+            }
+            Err(e) => findings.push(e.into_finding(host.clone())),
+        }
+    }
+    for (d, verdicts) in &results {
+        for v in verdicts {
+            let subject = match &v.container {
+                Some(c) => format!("{} ({c})", d.name),
+                None => d.name.clone(),
+            };
+            let f = match v.status {
+                Status::InSync => continue,
+                Status::Unverifiable => {
+                    Finding::unverified("unverifiable", subject, v.message.clone())
+                }
+                s => Finding::problem(s.as_str(), subject, v.message.clone()),
+            };
+            findings.push(f.at(d.source.clone(), None));
+        }
+    }
+    for u in &desired.unreadable {
+        let subject = u.name.clone().unwrap_or_else(|| u.source.clone());
+        findings.push(
+            Finding::unverified(
+                "unverifiable",
+                subject,
+                format!(
+                    "{} {}; what it declares cannot be checked",
+                    u.source, u.reason
+                ),
+            )
+            .at(u.source.clone(), None),
+        );
+    }
+    for s in &desired.skipped {
+        findings.push(
+            Finding::notice("skipped", s.name.clone(), s.reason.clone()).at(s.source.clone(), None),
+        );
+    }
+    build(&host, observed.as_ref(), &results, findings, &desired)
+}
+
+fn read_desired(o: &Options) -> Result<Desired, Error> {
+    if o.compose.is_empty() && o.manifests.is_empty() {
+        return Err(Error::Usage(
+            "nothing declared: pass --compose FILE or --manifests GLOB".into(),
+        ));
+    }
+    let mut d = Desired::default();
+    for path in &o.compose {
+        desired::read_compose(path, o.project.as_deref(), &env, &mut d);
+    }
+    for pattern in &o.manifests {
+        let paths = glob::glob(pattern).map_err(|e| {
+            Error::Usage(format!("--manifests {pattern:?} is not a valid glob: {e}"))
+        })?;
+        let mut found = 0;
+        for p in paths {
+            match p {
+                Ok(p) => {
+                    found += 1;
+                    desired::read_manifest(&p, &mut d);
+                }
+                Err(e) => d.unreadable.push(desired::Unreadable {
+                    source: e.path().display().to_string(),
+                    name: None,
+                    reason: format!("cannot be read: {}", e.error()),
+                }),
+            }
+        }
+        if found == 0 {
+            return Err(Error::Usage(format!(
+                "--manifests {pattern:?} matches no file"
+            )));
+        }
+    }
+    if !o.modules.is_empty() {
+        let known: BTreeSet<String> = d
+            .declared
+            .iter()
+            .map(|x| x.name.clone())
+            .chain(d.skipped.iter().map(|s| s.name.clone()))
+            .chain(d.unreadable.iter().filter_map(|u| u.name.clone()))
+            .collect();
+        if let Some(m) = o.modules.iter().find(|m| !known.contains(*m)) {
+            return Err(Error::Usage(format!(
+                "--module {m:?} is not declared (declared: {})",
+                known.into_iter().collect::<Vec<_>>().join(", ")
+            )));
+        }
+        let keep = |n: &str| o.modules.iter().any(|m| m == n);
+        d.declared.retain(|x| keep(&x.name));
+        d.skipped.retain(|x| keep(&x.name));
+        // A file that did not parse cannot be narrowed to a module: it stays unverifiable.
+        d.unreadable.retain(|x| x.name.as_deref().is_none_or(keep));
+    }
+    Ok(d)
+}
+
+fn build(
+    host: &str,
+    observed: Option<&Observed>,
+    results: &[(&Declared, Vec<Verdict>)],
+    findings: Vec<Finding>,
+    desired: &Desired,
+) -> Report {
+    let mut r = Report::new("image-drift");
+    r.findings = findings;
+    let calls = observed.map_or(0, |o| o.calls);
+    let in_sync = results
+        .iter()
+        .filter(|(_, v)| v.iter().all(|x| x.status == Status::InSync))
+        .count();
+    r.facts.push(("engine".into(), host.to_string()));
+    r.facts.push(("engine calls".into(), calls.to_string()));
+    r.facts.push((
+        "declared".into(),
+        format!(
+            "{} module(s), {} in sync, {} skipped",
+            desired.declared.len(),
+            in_sync,
+            desired.skipped.len()
+        ),
+    ));
+    let mut rows = Vec::new();
+    let mut modules = Vec::new();
+    for (d, verdicts) in results {
+        let worst = verdicts
+            .iter()
+            .map(|v| v.status)
+            .min()
+            .unwrap_or(Status::InSync);
+        let containers: Vec<serde_json::Value> = verdicts
+            .iter()
+            .filter_map(|v| {
+                let name = v.container.as_ref()?;
+                let c = observed?
+                    .containers
+                    .iter()
+                    .find(|c| c.names.first() == Some(name) || &c.id == name)?;
+                let digests = observed?
+                    .images
+                    .iter()
+                    .find(|i| i.id == c.image_id)
+                    .map(|i| i.repo_digests.clone())
+                    .unwrap_or_default();
+                Some(
+                    json!({"name": name, "image": c.image, "image_id": c.image_id, "state": c.state,
+                    "status": v.status.as_str(), "repo_digests": digests}),
+                )
+            })
+            .collect();
+        for v in verdicts {
+            rows.push(vec![
+                d.name.clone(),
+                v.container.clone().unwrap_or_else(|| "-".into()),
+                v.status.as_str().into(),
+                v.message.clone(),
+            ]);
+        }
+        modules.push(
+            json!({"name": d.name, "source": d.source, "declared": d.image,
+            "status": worst.as_str(), "containers": containers}),
+        );
+    }
+    for s in &desired.skipped {
+        modules.push(json!({"name": s.name, "source": s.source, "declared": null, "status": "skipped", "containers": []}));
+    }
+    for u in &desired.unreadable {
+        modules.push(json!({"name": u.name, "source": u.source, "declared": null, "status": "unverifiable", "containers": []}));
+    }
+    if observed.is_none() {
+        for d in &desired.declared {
+            modules.push(json!({"name": d.name, "source": d.source, "declared": d.image, "status": "unverifiable", "containers": []}));
+        }
+    }
+    if !rows.is_empty() {
+        r.sections.push(Section {
+            title: "Modules".into(),
+            headers: vec![
+                "module".into(),
+                "container".into(),
+                "status".into(),
+                "detail".into(),
+            ],
+            rows,
+        });
+    }
+    r.details
+        .insert("engine".into(), json!({"host": host, "calls": calls}));
+    r.details.insert("engine_calls".into(), json!(calls));
+    r.details
+        .insert("modules".into(), serde_json::Value::Array(modules));
+    r
+}
