@@ -43,6 +43,19 @@ pub struct Observed {
 /// Connects as the docker CLI would: `unix://`, `tcp://` (TLS with `DOCKER_TLS_VERIFY` and
 /// certificates from `DOCKER_CERT_PATH`), `https://`, `ssh://` (runs the local `ssh`).
 pub fn connect(host: &str) -> Result<Docker, Error> {
+    if let Some(rest) = host.strip_prefix("ssh://") {
+        let authority = rest.split('/').next().unwrap_or(rest);
+        let hostport = authority.rsplit('@').next().unwrap_or(authority);
+        if hostport
+            .rsplit_once(':')
+            .is_some_and(|(_, p)| p.parse::<u16>().is_ok())
+        {
+            return Err(Error::Usage(format!(
+                "{host}: the ssh transport cannot take a port in the URL (it would connect to port 22); \
+                 give the host a `Host` entry with `Port` in ~/.ssh/config and use ssh://user@that-alias"
+            )));
+        }
+    }
     // One crypto provider for the process (ring), shared with the HTTP client.
     let _ = rustls::crypto::ring::default_provider().install_default();
     Docker::connect_with_host(host).map_err(|e| classify(host, "connect", &e))
@@ -132,11 +145,12 @@ fn classify(host: &str, what: &str, e: &bollard::errors::Error) -> Error {
         src = s.source();
     }
     match e {
-        B::DockerResponseServerError { status_code, .. } if matches!(status_code, 401 | 403) => {
-            Error::Auth(format!(
-                "{host}: {what}: the engine refused the credentials ({detail})"
-            ))
-        }
+        B::DockerResponseServerError {
+            status_code: 401 | 403,
+            ..
+        } => Error::Auth(format!(
+            "{host}: {what}: the engine refused the credentials ({detail})"
+        )),
         _ if detail.to_lowercase().contains("certificate") => Error::Auth(format!(
             "{host}: {what}: TLS refused ({detail}); check DOCKER_CERT_PATH"
         )),
