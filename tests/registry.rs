@@ -4,11 +4,12 @@
 //! endpoint run by the test. Skipped with a printed reason where `docker-registry`/`htpasswd`
 //! are missing, unless DRIFTGATE_REQUIRE_REGISTRY is set (as `.ci/run` does).
 
+mod support;
+
 use std::net::SocketAddr;
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Body;
@@ -16,6 +17,7 @@ use axum::extract::RawQuery;
 use axum::http::{HeaderMap, Method, Response};
 use axum::routing::any;
 use serde_json::{Value, json};
+use support::registry::{Registry, start};
 
 const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
 const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
@@ -31,95 +33,6 @@ fn sha256(b: &[u8]) -> String {
             .map(|x| format!("{x:02x}"))
             .collect::<String>()
     )
-}
-
-fn which(bin: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")?
-        .to_str()?
-        .split(':')
-        .map(|d| PathBuf::from(d).join(bin))
-        .find(|p| p.is_file())
-}
-
-/// The tools, or `None` with a printed reason (a failure when the registry is required).
-fn tools() -> Option<(PathBuf, PathBuf)> {
-    match (which("docker-registry"), which("htpasswd")) {
-        (Some(r), Some(h)) => Some((r, h)),
-        _ => {
-            let why = "docker-registry or htpasswd not installed (apt-get install docker-registry apache2-utils)";
-            if std::env::var_os("DRIFTGATE_REQUIRE_REGISTRY").is_some() {
-                panic!("{why}, and DRIFTGATE_REQUIRE_REGISTRY is set");
-            }
-            eprintln!("skipping: {why}");
-            None
-        }
-    }
-}
-
-struct Registry {
-    child: Child,
-    addr: String,
-    dir: PathBuf,
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn free_port() -> u16 {
-    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
-fn start(name: &str, basic: Option<(&str, &str)>) -> Option<Registry> {
-    let (bin, htpasswd) = tools()?;
-    let dir =
-        std::env::temp_dir().join(format!("driftgate-registry-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(dir.join("data")).expect("dir");
-    let port = free_port();
-    let mut config = format!(
-        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
-        dir.join("data").display()
-    );
-    if let Some((user, pass)) = basic {
-        let out = Command::new(htpasswd)
-            .args(["-Bbn", user, pass])
-            .output()
-            .expect("htpasswd");
-        assert!(out.status.success(), "htpasswd failed");
-        std::fs::write(dir.join("htpasswd"), &out.stdout).expect("write htpasswd");
-        config.push_str(&format!(
-            "auth:\n  htpasswd:\n    realm: basic-realm\n    path: {}\n",
-            dir.join("htpasswd").display()
-        ));
-    }
-    std::fs::write(dir.join("config.yml"), config).expect("config");
-    let child = Command::new(bin)
-        .arg("serve")
-        .arg(dir.join("config.yml"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start docker-registry");
-    let reg = Registry {
-        child,
-        addr: format!("127.0.0.1:{port}"),
-        dir,
-    };
-    // Ready when /v2/ answers at all (200, or 401 with auth).
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline {
-        if std::net::TcpStream::connect(&reg.addr).is_ok() {
-            return Some(reg);
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    panic!("docker-registry did not listen on {} within 15 s", reg.addr);
 }
 
 /// Uploads through the distribution API (monolithic blob upload, manifest PUT).

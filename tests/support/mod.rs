@@ -1,3 +1,7 @@
-//! Helpers for the integration tests that talk to a fake forge.
+//! Helpers for the integration tests: a fake forge, a real registry, a real Docker engine.
+//! Each test binary uses only some of them.
+#![allow(dead_code)]
 
+pub mod docker;
 pub mod fake_forge;
+pub mod registry;
