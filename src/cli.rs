@@ -153,9 +153,14 @@ fn parse_version(s: &str) -> Result<Version, String> {
     Version::parse(s).ok_or_else(|| format!("{s:?} is not a release number like 1.24 or 15.0"))
 }
 
-/// An environment variable, unset when empty (runners set e.g. GITHUB_BASE_REF to "" on push).
+/// A runner variable, unset when empty (runners set e.g. GITHUB_BASE_REF to "" on push); a
+/// `GITHUB_*` name also falls back to its `GITEA_*` and `FORGEJO_*` twins.
 fn env(name: &str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+    let get = |n: &str| std::env::var(n).ok().filter(|v| !v.trim().is_empty());
+    get(name).or_else(|| {
+        let rest = name.strip_prefix("GITHUB_")?;
+        get(&format!("GITEA_{rest}")).or_else(|| get(&format!("FORGEJO_{rest}")))
+    })
 }
 
 fn delivery(c: &Common, secrets: Vec<String>) -> Delivery {

@@ -1,5 +1,6 @@
 //! driftgate: fail-closed drift gates for Forgejo/Gitea Actions.
 
+pub mod action;
 pub mod checks;
 pub mod cli;
 pub mod error;
