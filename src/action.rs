@@ -62,7 +62,7 @@ const IMAGE_DRIFT: &[Flag] = &[
 ];
 
 /// Inputs of later releases: set, they are refused rather than ignored.
-const NOT_YET: &[&str] = &["repos", "owner", "concurrency"];
+const NOT_YET: &[&str] = &["repos", "owner"];
 
 /// The environment variable of an input, as runners name it.
 pub fn input_var(name: &str) -> String {
