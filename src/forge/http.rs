@@ -180,13 +180,28 @@ impl Http {
     /// GET `url` and parse the JSON answer. `what` names the resource in errors; `auth_hint`
     /// is added to 401/403 messages (which token the resource needs).
     pub async fn get_json(&self, url: &str, what: &str, auth_hint: &str) -> Result<Answer, Error> {
+        self.send_json(Method::GET, url, what, auth_hint, None)
+            .await
+    }
+
+    /// Sends `body` (if any) and parses the JSON answer; non-2xx answers become errors. Only
+    /// issue mode sends anything but GET.
+    pub async fn send_json(
+        &self,
+        method: Method,
+        url: &str,
+        what: &str,
+        auth_hint: &str,
+        body: Option<&Value>,
+    ) -> Result<Answer, Error> {
         let raw = self
             .fetch(&Request {
-                method: Method::GET,
+                method,
                 url,
                 what,
                 accept: "application/json",
                 auth: Auth::Default,
+                body,
             })
             .await?;
         if !raw.status.is_success() {
@@ -215,8 +230,11 @@ impl Http {
     pub async fn fetch(&self, req: &Request<'_>) -> Result<Raw, Error> {
         let mut attempt = 0;
         loop {
+            let idempotent = matches!(req.method, Method::GET | Method::HEAD);
             let (error, after) = match self.once(req).await {
-                Ok(raw) if !is_retryable(raw.status) => return Ok(raw),
+                Ok(raw) if !is_retryable(raw.status) || !idempotent => return Ok(raw),
+                // A write is never repeated: it may have been applied before the answer failed.
+                Err(Failure::Retry { error, .. }) if !idempotent => return Err(error),
                 Ok(raw) => match self.classify(&raw, req.what, "") {
                     Failure::Retry { error, after } => (error, after),
                     Failure::Final(e) => return Err(e),
@@ -268,6 +286,9 @@ impl Http {
             (Auth::Basic(user, pass), _) => req.basic_auth(user, Some(pass)),
             (Auth::Bearer(token), _) => req.bearer_auth(token),
         };
+        if let Some(b) = r.body {
+            req = req.json(b);
+        }
         let resp = req.send().await.map_err(|e| self.transport(e, r.what))?;
         let status = resp.status();
         let headers = resp.headers().clone();
@@ -400,6 +421,8 @@ pub struct Request<'a> {
     pub what: &'a str,
     pub accept: &'a str,
     pub auth: Auth<'a>,
+    /// A JSON body (issue mode's writes); reads have none.
+    pub body: Option<&'a Value>,
 }
 
 /// An answer as received (the body is empty for HEAD).

@@ -252,6 +252,7 @@ impl<'a> Registry<'a> {
                 what,
                 accept,
                 auth,
+                body: None,
             })
             .await
     }
@@ -315,6 +316,7 @@ impl<'a> Registry<'a> {
                 what: &what,
                 accept: "application/json",
                 auth,
+                body: None,
             })
             .await?;
         if !raw.status.is_success() {
