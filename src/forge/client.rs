@@ -45,7 +45,7 @@ impl Forge {
         self.http.has_token()
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.api)
     }
 
@@ -134,6 +134,182 @@ impl Forge {
         Err(Error::Unreachable(format!(
             "GET /api/v1{path}: more than {MAX_PAGES} pages"
         )))
+    }
+}
+
+impl Forge {
+    /// `GET /repos/{owner}/{repo}`: name, default branch, archived.
+    pub async fn repo(&self, repo: &str) -> Result<RepoInfo, Error> {
+        let what = format!("GET /api/v1/repos/{repo}");
+        let a = self
+            .http
+            .get_json(&self.url(&format!("/repos/{repo}")), &what, READ_HINT)
+            .await?;
+        RepoInfo::from_json(&a.json)
+            .ok_or_else(|| Error::Unreachable(format!("{what}: not a repository")))
+    }
+
+    /// Every repository of an organisation, or of a user when no organisation has that name.
+    pub async fn repos_of(&self, owner: &str) -> Result<Vec<RepoInfo>, Error> {
+        let items = match self
+            .list_all(&format!("/orgs/{owner}/repos"), READ_HINT)
+            .await
+        {
+            Err(Error::Unreachable(m)) if m.contains("HTTP 404") => {
+                self.list_all(&format!("/users/{owner}/repos"), READ_HINT)
+                    .await?
+            }
+            other => other?,
+        };
+        items
+            .iter()
+            .map(|v| {
+                RepoInfo::from_json(v).ok_or_else(|| {
+                    Error::Unreachable(format!(
+                        "GET /api/v1/orgs/{owner}/repos: an item is not a repository"
+                    ))
+                })
+            })
+            .collect()
+    }
+
+    /// A directory listing at `reference`, or `None` when the path does not exist (404).
+    pub async fn contents_dir(
+        &self,
+        repo: &str,
+        dir: &str,
+        reference: &str,
+    ) -> Result<Option<Vec<Entry>>, Error> {
+        let path = format!(
+            "/repos/{repo}/contents/{}?ref={}",
+            encode_path(dir),
+            encode(reference)
+        );
+        let what = format!("GET /api/v1/repos/{repo}/contents/{dir}");
+        let a = match self.http.get_json(&self.url(&path), &what, READ_HINT).await {
+            Err(Error::Unreachable(m)) if m.contains("HTTP 404") => return Ok(None),
+            other => other?,
+        };
+        let Value::Array(items) = a.json else {
+            // A file where a folder was expected: not a workflow folder.
+            return Ok(None);
+        };
+        Ok(Some(
+            items
+                .iter()
+                .filter_map(|i| {
+                    Some(Entry {
+                        name: i.get("name")?.as_str()?.to_string(),
+                        path: i.get("path")?.as_str()?.to_string(),
+                        kind: i.get("type")?.as_str()?.to_string(),
+                    })
+                })
+                .collect(),
+        ))
+    }
+
+    /// A file's text at `reference` (base64 `content` of the contents API).
+    pub async fn file_text(
+        &self,
+        repo: &str,
+        path: &str,
+        reference: &str,
+    ) -> Result<String, Error> {
+        let url = self.url(&format!(
+            "/repos/{repo}/contents/{}?ref={}",
+            encode_path(path),
+            encode(reference)
+        ));
+        let what = format!("GET /api/v1/repos/{repo}/contents/{path}");
+        let a = self.http.get_json(&url, &what, READ_HINT).await?;
+        let content = a
+            .json
+            .get("content")
+            .and_then(Value::as_str)
+            .ok_or_else(|| {
+                Error::Unreachable(format!("{what}: no base64 content (file too large?)"))
+            })?;
+        let bytes = base64_decode(content)
+            .ok_or_else(|| Error::Unreachable(format!("{what}: content is not base64")))?;
+        String::from_utf8(bytes).map_err(|_| Error::Unreachable(format!("{what}: not UTF-8 text")))
+    }
+}
+
+/// What a sweep needs of a repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoInfo {
+    pub full_name: String,
+    pub default_branch: String,
+    pub archived: bool,
+}
+
+impl RepoInfo {
+    fn from_json(v: &Value) -> Option<RepoInfo> {
+        Some(RepoInfo {
+            full_name: v.get("full_name")?.as_str()?.to_string(),
+            default_branch: v
+                .get("default_branch")
+                .and_then(Value::as_str)
+                .unwrap_or("main")
+                .to_string(),
+            archived: v.get("archived").and_then(Value::as_bool).unwrap_or(false),
+        })
+    }
+}
+
+/// One item of a directory listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    pub name: String,
+    pub path: String,
+    /// `file`, `dir`, `symlink` or `submodule`.
+    pub kind: String,
+}
+
+/// Percent-encodes a query value.
+fn encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Percent-encodes each segment of a path, keeping the slashes.
+fn encode_path(p: &str) -> String {
+    p.split('/').map(encode).collect::<Vec<_>>().join("/")
+}
+
+/// Base64 as the contents API sends it (standard alphabet; tolerate line breaks).
+fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    use base64::Engine;
+    let compact: String = s.chars().filter(|c| !c.is_whitespace()).collect();
+    base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base64_and_query_encoding() {
+        assert_eq!(
+            base64_decode("bmFtZTogY2kK").as_deref(),
+            Some(&b"name: ci\n"[..])
+        );
+        assert_eq!(
+            base64_decode("bmFt\nZTogY2kK").as_deref(),
+            Some(&b"name: ci\n"[..])
+        );
+        assert!(base64_decode("not*base64").is_none());
+        assert_eq!(encode("release/1.0"), "release%2F1.0");
+        assert_eq!(encode_path(".gitea/work flows"), ".gitea/work%20flows");
     }
 }
 
