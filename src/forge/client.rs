@@ -293,6 +293,9 @@ fn base64_decode(s: &str) -> Option<Vec<u8>> {
         .ok()
 }
 
+/// The default per-request timeout (`--timeout`).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -313,5 +316,3 @@ mod tests {
     }
 }
 
-/// The default per-request timeout (`--timeout`).
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
