@@ -315,4 +315,3 @@ mod tests {
         assert_eq!(encode_path(".gitea/work flows"), ".gitea/work%20flows");
     }
 }
-
