@@ -268,6 +268,7 @@ pub async fn run(cli: Cli) -> u8 {
                 forge_version: a.forge_version,
                 required: a.required.clone(),
                 protection_file: a.protection_file.clone(),
+                remote: false,
                 http: HttpOptions::new(
                     Duration::from_secs(a.common.timeout),
                     a.common.ca_cert.clone(),

@@ -51,6 +51,9 @@ pub struct Options {
     pub required: Vec<String>,
     pub protection_file: Option<PathBuf>,
     pub http: HttpOptions,
+    /// Read the workflows through the contents API at the branch instead of from `root`
+    /// (organisation sweeps have no checkout).
+    pub remote: bool,
 }
 
 /// What the run learned, for the report; filled in as far as the run got.
@@ -71,27 +74,35 @@ struct Facts {
 
 /// Runs the check. Errors become findings, so the report is always complete.
 pub async fn run(o: &Options) -> Report {
+    match online_forge(o) {
+        Ok(forge) => run_on(o, forge.as_ref()).await,
+        Err(e) => {
+            let facts = Facts {
+                repo: o.repo.clone(),
+                ..Facts::default()
+            };
+            report::build(&facts, vec![e.into_finding("required-checks")])
+        }
+    }
+}
+
+/// Runs the check with a given client (a sweep shares one between repositories).
+pub async fn run_on(o: &Options, forge: Option<&Forge>) -> Report {
     let mut facts = Facts {
         repo: o.repo.clone(),
         ..Facts::default()
     };
     let mut findings = Vec::new();
-    let forge = match online_forge(o) {
-        Ok(f) => f,
-        Err(e) => {
-            findings.push(e.into_finding("required-checks"));
-            return report::build(&facts, findings);
-        }
-    };
-    if let Err(e) = check(o, forge.as_ref(), &mut facts, &mut findings).await {
+    let before = forge.map_or(0, |f| f.http().sent().len());
+    if let Err(e) = check(o, forge, &mut facts, &mut findings).await {
         let subject = facts
             .repo
             .clone()
             .unwrap_or_else(|| "required-checks".into());
         findings.push(e.into_finding(subject));
     }
-    if let Some(f) = &forge {
-        facts.requests = f.http().sent().len();
+    if let Some(f) = forge {
+        facts.requests = f.http().sent().len().saturating_sub(before);
     }
     report::build(&facts, findings)
 }
@@ -184,7 +195,12 @@ async fn check(
     };
     facts.required = required.clone();
 
-    let (files, unreadable) = workflow_files(o, flavor, facts)?;
+    let (files, unreadable) = match (o.remote, forge, facts.repo.clone(), facts.branch.clone()) {
+        (true, Some(f), Some(repo), Some(branch)) => {
+            remote_workflow_files(f, &repo, &branch, o, flavor, facts).await?
+        }
+        _ => workflow_files(o, flavor, facts)?,
+    };
     facts.files = files.len();
     let mut analysis = contexts::analyse(&files, &b, facts.branch.as_deref());
     // Matrix legs that share a name (Forgejo with a static `name:`) are one context.
@@ -302,6 +318,77 @@ async fn flavor_and_version(
     facts.flavor = Some(flavor);
     facts.version = Some(version);
     Ok(result)
+}
+
+/// The workflow files the forge reads, through the contents API at the branch: the first
+/// candidate folder that exists, subfolders included, `*.yml`/`*.yaml` only.
+async fn remote_workflow_files(
+    forge: &Forge,
+    repo: &str,
+    branch: &str,
+    o: &Options,
+    flavor: Flavor,
+    facts: &mut Facts,
+) -> Result<(Vec<workflow::WorkflowFile>, Vec<discover::Unreadable>), Error> {
+    let candidates: Vec<String> = if o.workflows.is_empty() {
+        discover::candidate_dirs(flavor)
+            .iter()
+            .map(|d| d.to_string())
+            .collect()
+    } else {
+        o.workflows.clone()
+    };
+    let mut files = Vec::new();
+    let mut unreadable = Vec::new();
+    for dir in candidates {
+        let Some(top) = forge.contents_dir(repo, &dir, branch).await? else {
+            continue;
+        };
+        let mut pending = vec![top];
+        while let Some(entries) = pending.pop() {
+            for e in entries {
+                match e.kind.as_str() {
+                    "dir" => {
+                        if let Some(sub) = forge.contents_dir(repo, &e.path, branch).await? {
+                            pending.push(sub);
+                        }
+                    }
+                    "file" if e.name.ends_with(".yml") || e.name.ends_with(".yaml") => {
+                        let text = forge.file_text(repo, &e.path, branch).await?;
+                        if text.len() > crate::yaml::MAX_FILE_BYTES {
+                            unreadable.push(discover::Unreadable {
+                                path: e.path.clone(),
+                                reason: format!(
+                                    "{} bytes, over the {} byte limit",
+                                    text.len(),
+                                    crate::yaml::MAX_FILE_BYTES
+                                ),
+                            });
+                            continue;
+                        }
+                        let entry = e
+                            .path
+                            .strip_prefix(&format!("{}/", dir.trim_end_matches('/')))
+                            .unwrap_or(&e.path)
+                            .to_string();
+                        files.push(workflow::WorkflowFile {
+                            path: e.path,
+                            entry,
+                            text,
+                        });
+                    }
+                    _ => {}
+                }
+            }
+        }
+        facts.dirs = vec![dir];
+        // Explicit folders are all read; otherwise the forge reads only the first that exists.
+        if o.workflows.is_empty() {
+            break;
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok((files, unreadable))
 }
 
 fn workflow_files(
