@@ -88,6 +88,15 @@ pub struct RequiredChecksArgs {
     /// A required context pattern (repeatable); offline, no server needed.
     #[arg(long, value_name = "CONTEXT")]
     pub required: Vec<String>,
+    /// Sweep these repositories (comma-separated or repeated), reading workflows through the API.
+    #[arg(long, value_name = "OWNER/NAME,...", value_delimiter = ',', conflicts_with_all = ["repo", "required", "protection_file", "root"])]
+    pub repos: Vec<String>,
+    /// Sweep every repository of this organisation or user (archived ones skipped).
+    #[arg(long, value_name = "ORG", conflicts_with_all = ["repo", "repos", "required", "protection_file", "root"])]
+    pub owner: Option<String>,
+    /// Repositories checked at once in a sweep.
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
+    pub concurrency: u64,
     /// A JSON file with one branch protection rule or a list, as the API returns them; offline.
     #[arg(long, value_name = "FILE", conflicts_with = "required")]
     pub protection_file: Option<PathBuf>,
@@ -275,7 +284,22 @@ pub async fn run(cli: Cli) -> u8 {
                     token,
                 ),
             };
-            let report = required_checks::run(&opts).await;
+            let report = if a.owner.is_some() || !a.repos.is_empty() {
+                let sweep = required_checks::sweep::Sweep {
+                    base: opts,
+                    repos: a
+                        .repos
+                        .iter()
+                        .map(|r| r.trim().to_string())
+                        .filter(|r| !r.is_empty())
+                        .collect(),
+                    owner: a.owner.clone(),
+                    concurrency: a.concurrency as usize,
+                };
+                required_checks::sweep::run(&sweep).await.0
+            } else {
+                required_checks::run(&opts).await
+            };
             report::deliver(
                 report,
                 &delivery(&a.common, secrets),

@@ -15,6 +15,7 @@ pub mod matrix;
 pub mod patterns;
 mod report;
 pub mod rules;
+pub mod sweep;
 pub mod triggers;
 pub mod workflow;
 

@@ -1,0 +1,195 @@
+//! Many repositories in one run: `--repos` or every repository of `--owner` (archived ones
+//! skipped), workflows read through the contents API at each protected branch, at most
+//! `--concurrency` repositories at a time, one report over all of them.
+
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use tokio::task::JoinSet;
+
+use super::{FlavorChoice, Options, run_on};
+use crate::error::Error;
+use crate::forge::client::Forge;
+use crate::outcome::{Finding, verdict_of};
+use crate::report::{Report, Section};
+
+#[derive(Debug, Clone)]
+pub struct Sweep {
+    /// Server, token, flavor and version, and per-repository overrides (`--branch`,
+    /// `--workflows`) shared by every repository.
+    pub base: Options,
+    pub repos: Vec<String>,
+    pub owner: Option<String>,
+    pub concurrency: usize,
+}
+
+/// One repository's own report, and its name.
+pub struct RepoResult {
+    pub repo: String,
+    pub report: Report,
+}
+
+pub async fn run(s: &Sweep) -> (Report, Vec<RepoResult>) {
+    match prepare(s).await {
+        Ok((forge, base, repos)) => {
+            let results = check_all(forge, base, repos, s.concurrency.max(1)).await;
+            (combine(&results, s), results)
+        }
+        Err(e) => {
+            let mut r = Report::new("required-checks");
+            r.findings
+                .push(e.into_finding(s.owner.clone().unwrap_or_else(|| "sweep".into())));
+            (r, Vec::new())
+        }
+    }
+}
+
+/// The client, the options every repository shares (flavor and release asked once), and the
+/// repositories to check.
+async fn prepare(s: &Sweep) -> Result<(Arc<Forge>, Options, Vec<String>), Error> {
+    let server = s.base.server.as_deref().ok_or_else(|| {
+        Error::Usage("a sweep needs the forge: pass --server (default GITHUB_SERVER_URL)".into())
+    })?;
+    if s.base.http.token.is_none() {
+        return Err(Error::Usage(format!(
+            "no token: a sweep reads branch protection, which needs an admin token in one of {}",
+            crate::forge::http::TOKEN_CHAIN.join(", ")
+        )));
+    }
+    let forge = Forge::new(server, s.base.http.clone())?;
+    let mut base = s.base.clone();
+    base.remote = true;
+    base.required.clear();
+    base.protection_file = None;
+    if base.flavor == FlavorChoice::Auto || base.forge_version.is_none() {
+        let (flavor, version, _) = forge.version().await?;
+        if base.flavor == FlavorChoice::Auto {
+            base.flavor = match flavor {
+                crate::forge::version::Flavor::Gitea => FlavorChoice::Gitea,
+                crate::forge::version::Flavor::Forgejo => FlavorChoice::Forgejo,
+            };
+        }
+        base.forge_version.get_or_insert(version);
+    }
+    let repos = match &s.owner {
+        Some(owner) => forge
+            .repos_of(owner)
+            .await?
+            .into_iter()
+            .filter(|r| !r.archived)
+            .map(|r| r.full_name)
+            .collect(),
+        None => s.repos.clone(),
+    };
+    if repos.is_empty() {
+        return Err(Error::Usage("nothing to sweep: --repos is empty, or --owner has no repositories that are not archived".into()));
+    }
+    Ok((Arc::new(forge), base, repos))
+}
+
+async fn check_all(
+    forge: Arc<Forge>,
+    base: Options,
+    repos: Vec<String>,
+    concurrency: usize,
+) -> Vec<RepoResult> {
+    let mut pending = repos.into_iter().enumerate();
+    let mut running = JoinSet::new();
+    let mut done: Vec<(usize, RepoResult)> = Vec::new();
+    let spawn = |set: &mut JoinSet<(usize, RepoResult)>, i: usize, repo: String| {
+        let forge = forge.clone();
+        let mut o = base.clone();
+        o.repo = Some(repo.clone());
+        set.spawn(async move {
+            let report = run_on(&o, Some(&forge)).await;
+            (i, RepoResult { repo, report })
+        });
+    };
+    for (i, repo) in pending.by_ref().take(concurrency) {
+        spawn(&mut running, i, repo);
+    }
+    while let Some(joined) = running.join_next().await {
+        if let Ok(r) = joined {
+            done.push(r);
+        }
+        if let Some((i, repo)) = pending.next() {
+            spawn(&mut running, i, repo);
+        }
+    }
+    done.sort_by_key(|(i, _)| *i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
+fn combine(results: &[RepoResult], s: &Sweep) -> Report {
+    let mut r = Report::new("required-checks");
+    let mut rows = Vec::new();
+    let mut repos = Vec::new();
+    for res in results {
+        let verdict = res.report.verdict();
+        for f in &res.report.findings {
+            let mut f: Finding = f.clone();
+            f.subject = format!("{}: {}", res.repo, f.subject);
+            r.findings.push(f);
+        }
+        let fact = |k: &str| {
+            res.report
+                .facts
+                .iter()
+                .find(|(n, _)| n == k)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_else(|| "-".into())
+        };
+        rows.push(vec![
+            res.repo.clone(),
+            verdict.as_str().into(),
+            verdict.exit_code().to_string(),
+            res.report.finding_count().to_string(),
+            fact("branch"),
+            fact("rule"),
+        ]);
+        let mut detail = serde_json::Map::new();
+        detail.insert("repository".into(), json!(res.repo));
+        detail.insert("result".into(), json!(verdict.as_str()));
+        detail.insert("exit_code".into(), json!(verdict.exit_code()));
+        detail.insert(
+            "findings".into(),
+            serde_json::to_value(&res.report.findings).unwrap_or(Value::Null),
+        );
+        for key in [
+            "branch",
+            "rule",
+            "flavor",
+            "forge_version",
+            "required",
+            "emitted",
+            "requests",
+        ] {
+            if let Some(v) = res.report.details.get(key) {
+                detail.insert(key.into(), v.clone());
+            }
+        }
+        repos.push(Value::Object(detail));
+    }
+    let verdict = verdict_of(&r.findings);
+    r.facts.push((
+        "swept".into(),
+        match &s.owner {
+            Some(o) => format!("{} repositories of {o} (archived skipped)", results.len()),
+            None => format!("{} repositories", results.len()),
+        },
+    ));
+    r.facts.push((
+        "result over all".into(),
+        format!("{} (exit {})", verdict.as_str(), verdict.exit_code()),
+    ));
+    r.sections.push(Section {
+        title: "Repositories".into(),
+        headers: ["repository", "result", "exit", "findings", "branch", "rule"]
+            .map(String::from)
+            .to_vec(),
+        rows,
+    });
+    r.details.insert("owner".into(), json!(s.owner));
+    r.details.insert("repositories".into(), Value::Array(repos));
+    r
+}
