@@ -30,6 +30,7 @@ const COMMON: &[Flag] = &[
     one("report", "--report"),
     one("timeout", "--timeout"),
     one("ca-cert", "--ca-cert"),
+    one("label", "--label"),
 ];
 
 const REQUIRED_CHECKS: &[Flag] = &[
@@ -40,6 +41,9 @@ const REQUIRED_CHECKS: &[Flag] = &[
     one("flavor", "--flavor"),
     many("required", "--required"),
     one("protection-file", "--protection-file"),
+    many("repos", "--repos"),
+    one("owner", "--owner"),
+    one("concurrency", "--concurrency"),
 ];
 
 const RUNTIME_PIN: &[Flag] = &[
@@ -60,9 +64,6 @@ const IMAGE_DRIFT: &[Flag] = &[
     one("docker-host", "--docker-host"),
     many("module", "--module"),
 ];
-
-/// Inputs of later releases: set, they are refused rather than ignored.
-const NOT_YET: &[&str] = &["repos", "owner"];
 
 /// The environment variable of an input, as runners name it.
 pub fn input_var(name: &str) -> String {
@@ -100,17 +101,6 @@ pub fn argv(env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<String>, String>
             ));
         }
     };
-    if let Some(n) = NOT_YET.iter().find(|n| get(n).is_some()) {
-        return Err(format!(
-            "input {n} is not supported by this driftgate release"
-        ));
-    }
-    if get("mode").as_deref() == Some("issue") {
-        return Err(
-            "input mode: issue is not supported by this driftgate release; use assert or advisory"
-                .into(),
-        );
-    }
     let mut out = vec!["driftgate".to_string(), check];
     for f in COMMON.iter().chain(flags) {
         let Some(value) = get(f.input) else { continue };
@@ -211,21 +201,26 @@ mod tests {
     }
 
     #[test]
-    fn unknown_checks_and_later_inputs_are_refused() {
+    fn unknown_checks_are_refused_and_sweep_inputs_map() {
         assert!(argv(&env(&[("INPUT_CHECK", "nope")])).is_err());
-        assert!(
-            argv(&env(&[
-                ("INPUT_CHECK", "required-checks"),
-                ("INPUT_OWNER", "org")
-            ]))
-            .is_err()
-        );
-        assert!(
-            argv(&env(&[
-                ("INPUT_CHECK", "image-drift"),
-                ("INPUT_MODE", "issue")
-            ]))
-            .is_err()
-        );
+        // Sweep inputs go only to the check that sweeps.
+        let a = argv(&env(&[
+            ("INPUT_CHECK", "image-drift"),
+            ("INPUT_OWNER", "org"),
+        ]))
+        .expect("argv");
+        assert!(!a.contains(&"--owner".to_string()));
+        let a = argv(&env(&[
+            ("INPUT_CHECK", "required-checks"),
+            ("INPUT_REPOS", "a/b\nc/d"),
+        ]))
+        .expect("argv");
+        assert_eq!(a[2..], ["--repos", "a/b", "--repos", "c/d"]);
+        let a = argv(&env(&[
+            ("INPUT_CHECK", "image-drift"),
+            ("INPUT_MODE", "issue"),
+        ]))
+        .expect("argv");
+        assert_eq!(a[2..], ["--mode", "issue"]);
     }
 }

@@ -60,6 +60,9 @@ pub struct Common {
     /// A PEM file with extra CA certificates to trust (SSL_CERT_FILE replaces the system roots).
     #[arg(long, value_name = "FILE")]
     pub ca_cert: Option<PathBuf>,
+    /// Issue mode: the label of tracking issues (created when missing).
+    #[arg(long, value_name = "NAME", default_value = "driftgate")]
+    pub label: String,
 }
 
 #[derive(Debug, Args)]
@@ -251,6 +254,58 @@ fn runtime_pin_options(
     })
 }
 
+/// The branch a required-checks report is about.
+fn branch_of(r: &report::Report) -> String {
+    r.facts
+        .iter()
+        .find(|(k, _)| k == "branch")
+        .map(|(_, v)| v.clone())
+        .unwrap_or_else(|| "-".into())
+}
+
+/// Issue mode: syncs the tracking issue for `report` and says what it did, as a finding.
+/// The issue token is `DRIFTGATE_ISSUE_TOKEN`, else the check's own token.
+async fn track(
+    r: &report::Report,
+    c: &Common,
+    repo: Option<String>,
+    server: Option<String>,
+    target: String,
+    check: &str,
+) -> crate::outcome::Finding {
+    let (Some(repo), Some(server)) = (repo, server) else {
+        return crate::error::Error::Usage(
+            "issue mode needs the repository to file issues in and the forge: --repo/--server, or GITHUB_REPOSITORY and GITHUB_SERVER_URL".into(),
+        )
+        .into_finding("tracking-issue");
+    };
+    let token = token_from_env(Some("DRIFTGATE_ISSUE_TOKEN"))
+        .or_else(|| token_from_env(c.token_env.as_deref()));
+    if token.is_none() {
+        return crate::error::Error::Usage("issue mode needs a token that may write issues (DRIFTGATE_ISSUE_TOKEN or the token chain)".into())
+            .into_finding("tracking-issue");
+    }
+    let t = crate::tracking::Target {
+        repo,
+        check: check.to_string(),
+        target,
+        label: c.label.clone(),
+        run_link: crate::tracking::run_link(&|k| env(k)),
+    };
+    let forge = match crate::forge::client::Forge::new(
+        &server,
+        HttpOptions::new(Duration::from_secs(c.timeout), c.ca_cert.clone(), token),
+    ) {
+        Ok(f) => f,
+        Err(e) => return e.into_finding("tracking-issue"),
+    };
+    let summary = report::summary_markdown(r, report::Mode::Issue);
+    match crate::tracking::sync(&forge, &t, r.verdict(), &summary).await {
+        Ok(action) => crate::tracking::notice(&t, &action),
+        Err(e) => e.into_finding(format!("tracking issue in {}", t.repo)),
+    }
+}
+
 /// Runs the parsed command and returns the process exit code.
 pub async fn run(cli: Cli) -> u8 {
     let mut stdout = std::io::stdout().lock();
@@ -284,9 +339,10 @@ pub async fn run(cli: Cli) -> u8 {
                     token,
                 ),
             };
+            let issue_mode = a.common.mode == report::Mode::Issue;
             let report = if a.owner.is_some() || !a.repos.is_empty() {
                 let sweep = required_checks::sweep::Sweep {
-                    base: opts,
+                    base: opts.clone(),
                     repos: a
                         .repos
                         .iter()
@@ -296,9 +352,37 @@ pub async fn run(cli: Cli) -> u8 {
                     owner: a.owner.clone(),
                     concurrency: a.concurrency as usize,
                 };
-                required_checks::sweep::run(&sweep).await.0
+                let (mut combined, per_repo) = required_checks::sweep::run(&sweep).await;
+                if issue_mode {
+                    for r in &per_repo {
+                        let n = track(
+                            &r.report,
+                            &a.common,
+                            Some(r.repo.clone()),
+                            opts.server.clone(),
+                            branch_of(&r.report),
+                            "required-checks",
+                        )
+                        .await;
+                        combined.findings.push(n);
+                    }
+                }
+                combined
             } else {
-                required_checks::run(&opts).await
+                let mut r = required_checks::run(&opts).await;
+                if issue_mode {
+                    let n = track(
+                        &r,
+                        &a.common,
+                        opts.repo.clone(),
+                        opts.server.clone(),
+                        branch_of(&r),
+                        "required-checks",
+                    )
+                    .await;
+                    r.findings.push(n);
+                }
+                r
             };
             report::deliver(
                 report,
@@ -311,14 +395,26 @@ pub async fn run(cli: Cli) -> u8 {
             let token = token_from_env(a.common.token_env.as_deref());
             let mut secrets: Vec<String> = token.iter().map(|t| t.value.clone()).collect();
             secrets.extend(runtime_pin::registry::credentials_from_env().map(|c| c.password));
-            let report = match runtime_pin_options(&a, token) {
-                Ok(opts) => runtime_pin::run(&opts).await,
+            let (mut report, target) = match runtime_pin_options(&a, token) {
+                Ok(opts) => (runtime_pin::run(&opts).await, opts.source.describe()),
                 Err(e) => {
                     let mut r = report::Report::new("runtime-pin");
                     r.findings.push(e.into_finding("runtime-pin"));
-                    r
+                    (r, "runtime-pin".to_string())
                 }
             };
+            if a.common.mode == report::Mode::Issue {
+                let n = track(
+                    &report,
+                    &a.common,
+                    env("GITHUB_REPOSITORY"),
+                    env("GITHUB_SERVER_URL"),
+                    target,
+                    "runtime-pin",
+                )
+                .await;
+                report.findings.push(n);
+            }
             report::deliver(
                 report,
                 &delivery(&a.common, secrets),
@@ -335,7 +431,24 @@ pub async fn run(cli: Cli) -> u8 {
                 modules: a.module.clone(),
                 timeout: Duration::from_secs(a.common.timeout),
             };
-            let report = image_drift::run(&opts).await;
+            let mut report = image_drift::run(&opts).await;
+            if a.common.mode == report::Mode::Issue {
+                let host = opts
+                    .docker_host
+                    .clone()
+                    .or_else(|| env("DOCKER_HOST"))
+                    .unwrap_or_else(|| image_drift::engine::DEFAULT_HOST.to_string());
+                let n = track(
+                    &report,
+                    &a.common,
+                    env("GITHUB_REPOSITORY"),
+                    env("GITHUB_SERVER_URL"),
+                    host,
+                    "image-drift",
+                )
+                .await;
+                report.findings.push(n);
+            }
             report::deliver(
                 report,
                 &delivery(&a.common, Vec::new()),

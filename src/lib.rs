@@ -7,4 +7,5 @@ pub mod error;
 pub mod forge;
 pub mod outcome;
 pub mod report;
+pub mod tracking;
 pub mod yaml;

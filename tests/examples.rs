@@ -18,7 +18,15 @@ fn check(root: &str, dir: &str) {
     for flavor in ["gitea", "forgejo"] {
         let out = Command::new(env!("CARGO_BIN_EXE_driftgate"))
             .args(["required-checks", "--root", root, "--workflows", dir])
-            .args(["--branch", "main", "--flavor", flavor, "--required", "*", "--json"])
+            .args([
+                "--branch",
+                "main",
+                "--flavor",
+                flavor,
+                "--required",
+                "*",
+                "--json",
+            ])
             .env_remove("GITHUB_OUTPUT")
             .env_remove("GITHUB_STEP_SUMMARY")
             .output()
@@ -32,6 +40,9 @@ fn check(root: &str, dir: &str) {
             .iter()
             .filter(|f| f["kind"] == "unverifiable")
             .collect();
-        assert!(unverifiable.is_empty(), "{dir} ({flavor}): {unverifiable:?}");
+        assert!(
+            unverifiable.is_empty(),
+            "{dir} ({flavor}): {unverifiable:?}"
+        );
     }
 }

@@ -340,6 +340,12 @@ impl Http {
         } else {
             format!("{what}: transport error ({detail})")
         };
+        // An untrusted certificate does not get better by retrying: fail at once and say how.
+        if detail.contains("certificate") || detail.contains("UnknownIssuer") {
+            return Failure::Final(Error::Unreachable(format!(
+                "{msg}; the server's certificate is not trusted: pass --ca-cert (action input ca-cert) or set SSL_CERT_FILE to its CA"
+            )));
+        }
         let error = Error::Unreachable(msg);
         // A body cut short surfaces as a decode error.
         if e.is_timeout() || e.is_connect() || e.is_body() || e.is_decode() || e.is_request() {

@@ -2,4 +2,5 @@
 
 pub mod client;
 pub mod http;
+pub mod issues;
 pub mod version;

@@ -22,6 +22,8 @@ pub enum Mode {
     Assert,
     /// Read-only; findings are shown as warnings and the run exits 0.
     Advisory,
+    /// For scheduled sweeps: as assert, then keep one tracking issue per target in sync.
+    Issue,
 }
 
 impl Mode {
@@ -29,6 +31,7 @@ impl Mode {
         match self {
             Mode::Assert => "assert",
             Mode::Advisory => "advisory",
+            Mode::Issue => "issue",
         }
     }
 }
@@ -110,6 +113,14 @@ impl Report {
             .filter(|f| f.severity != Severity::Notice)
             .count()
     }
+}
+
+/// The report as the markdown of the job summary (also the body of tracking issues).
+pub fn summary_markdown(report: &Report, mode: Mode) -> String {
+    let mut r = report.clone();
+    r.sort_findings();
+    let verdict = r.verdict();
+    summary::markdown(&r, mode, verdict)
 }
 
 /// Where a report goes, resolved from flags and the runner's environment.
@@ -195,7 +206,7 @@ pub fn deliver(
     }
     match delivery.mode {
         Mode::Advisory => 0,
-        Mode::Assert => final_verdict.exit_code(),
+        Mode::Assert | Mode::Issue => final_verdict.exit_code(),
     }
 }
 

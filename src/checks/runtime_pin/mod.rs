@@ -36,7 +36,7 @@ pub enum Source {
 }
 
 impl Source {
-    fn describe(&self) -> String {
+    pub fn describe(&self) -> String {
         match self {
             Source::ControlPlane { url, .. } => format!("control plane {url}"),
             Source::Registry { image, .. } => format!("registry tag {image}"),

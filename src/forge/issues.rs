@@ -1,0 +1,147 @@
+//! The issue endpoints issue mode uses: labels, issues, comments. These are the only writes
+//! driftgate ever makes, and only in `--mode issue`.
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use super::client::Forge;
+use crate::error::Error;
+
+pub const ISSUE_HINT: &str =
+    "Issue mode needs a token that may write issues and labels in the repository (write:issue).";
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Issue {
+    pub number: u64,
+    pub title: String,
+    pub body: String,
+    pub label_ids: Vec<u64>,
+}
+
+impl Issue {
+    fn from_json(v: &Value) -> Option<Issue> {
+        Some(Issue {
+            number: v.get("number")?.as_u64()?,
+            title: v
+                .get("title")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            body: v
+                .get("body")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_string(),
+            label_ids: v
+                .get("labels")
+                .and_then(Value::as_array)
+                .map(|l| {
+                    l.iter()
+                        .filter_map(|x| x.get("id").and_then(Value::as_u64))
+                        .collect()
+                })
+                .unwrap_or_default(),
+        })
+    }
+}
+
+impl Forge {
+    async fn write(&self, method: Method, path: &str, body: &Value) -> Result<Value, Error> {
+        let what = format!("{method} /api/v1{path}");
+        let a = self
+            .http()
+            .send_json(method, &self.url(path), &what, ISSUE_HINT, Some(body))
+            .await?;
+        Ok(a.json)
+    }
+
+    /// The id of the label called `name`, if the repository has it.
+    pub async fn label_id(&self, repo: &str, name: &str) -> Result<Option<u64>, Error> {
+        let labels = self
+            .list_all(&format!("/repos/{repo}/labels"), ISSUE_HINT)
+            .await?;
+        Ok(labels
+            .iter()
+            .find(|l| l.get("name").and_then(Value::as_str) == Some(name))
+            .and_then(|l| l.get("id").and_then(Value::as_u64)))
+    }
+
+    pub async fn create_label(&self, repo: &str, name: &str) -> Result<u64, Error> {
+        let v = self
+            .write(
+                Method::POST,
+                &format!("/repos/{repo}/labels"),
+                &json!({"name": name, "color": "#d73a4a", "description": "Tracking issues kept in sync by driftgate"}),
+            )
+            .await?;
+        v.get("id").and_then(Value::as_u64).ok_or_else(|| {
+            Error::Unreachable(format!(
+                "POST /repos/{repo}/labels: no label id in the answer"
+            ))
+        })
+    }
+
+    /// Every open issue (not pull request), oldest first.
+    pub async fn open_issues(&self, repo: &str) -> Result<Vec<Issue>, Error> {
+        let items = self
+            .list_all(
+                &format!("/repos/{repo}/issues?state=open&type=issues"),
+                ISSUE_HINT,
+            )
+            .await?;
+        let mut issues: Vec<Issue> = items.iter().filter_map(Issue::from_json).collect();
+        issues.sort_by_key(|i| i.number);
+        Ok(issues)
+    }
+
+    pub async fn create_issue(
+        &self,
+        repo: &str,
+        title: &str,
+        body: &str,
+        label: u64,
+    ) -> Result<u64, Error> {
+        let v = self
+            .write(
+                Method::POST,
+                &format!("/repos/{repo}/issues"),
+                &json!({"title": title, "body": body, "labels": [label]}),
+            )
+            .await?;
+        v.get("number").and_then(Value::as_u64).ok_or_else(|| {
+            Error::Unreachable(format!(
+                "POST /repos/{repo}/issues: no issue number in the answer"
+            ))
+        })
+    }
+
+    pub async fn edit_issue(&self, repo: &str, number: u64, fields: &Value) -> Result<(), Error> {
+        self.write(
+            Method::PATCH,
+            &format!("/repos/{repo}/issues/{number}"),
+            fields,
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn comment(&self, repo: &str, number: u64, body: &str) -> Result<(), Error> {
+        self.write(
+            Method::POST,
+            &format!("/repos/{repo}/issues/{number}/comments"),
+            &json!({"body": body}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn add_label(&self, repo: &str, number: u64, label: u64) -> Result<(), Error> {
+        self.write(
+            Method::POST,
+            &format!("/repos/{repo}/issues/{number}/labels"),
+            &json!({"labels": [label]}),
+        )
+        .await
+        .map(|_| ())
+    }
+}
