@@ -9,6 +9,8 @@ use crate::outcome::Finding;
 /// Suggestions must look at least this close to the required context (Jaro–Winkler).
 const SUGGEST_AT: f64 = 0.7;
 const SUGGESTIONS: usize = 3;
+/// Below this many emitted contexts, threads cost more than they save.
+const PARALLEL_FROM: usize = 4096;
 
 pub fn evaluate(required: &[String], a: &Analysis, branch: &str) -> Vec<Finding> {
     let mut out = Vec::new();
@@ -175,16 +177,37 @@ fn lowered(a: &Analysis) -> Vec<(String, &str)> {
 /// prefix, which suits `workflow / job (event)`).
 fn suggest(required: &str, contexts: &[(String, &str)]) -> Vec<String> {
     let want = required.to_lowercase();
-    let mut scored: Vec<(f64, &str)> = contexts
-        .iter()
-        .map(|(lower, c)| (strsim::jaro_winkler(&want, lower), *c))
-        .filter(|(s, _)| *s >= SUGGEST_AT)
-        .collect();
-    scored.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(y.1)));
+    let score = |part: &[(String, &str)]| -> Vec<(f64, String)> {
+        part.iter()
+            .map(|(lower, c)| (strsim::jaro_winkler(&want, lower), *c))
+            .filter(|(s, _)| *s >= SUGGEST_AT)
+            .map(|(s, c)| (s, c.to_string()))
+            .collect()
+    };
+    // Thousands of contexts per orphan add up in big repositories: spread them over the cores.
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(8);
+    let mut scored: Vec<(f64, String)> = if threads < 2 || contexts.len() < PARALLEL_FROM {
+        score(contexts)
+    } else {
+        let chunk = contexts.len().div_ceil(threads);
+        std::thread::scope(|s| {
+            let parts: Vec<_> = contexts
+                .chunks(chunk)
+                .map(|part| s.spawn(move || score(part)))
+                .collect();
+            parts
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        })
+    };
+    scored.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
     scored
         .into_iter()
         .take(SUGGESTIONS)
-        .map(|(_, c)| c.to_string())
+        .map(|(_, c)| c)
         .collect()
 }
 
@@ -220,4 +243,60 @@ fn duplicates(a: &Analysis) -> Vec<Finding> {
             )
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::required_checks::contexts::Emitter;
+
+    fn emitter(context: &str) -> Emitter {
+        Emitter {
+            context: context.into(),
+            file: ".gitea/workflows/ci.yml".into(),
+            line: 1,
+            job: "j".into(),
+            event: "push",
+            conditions: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn suggestions_are_the_same_serial_or_spread_over_threads() {
+        let mut a = Analysis::default();
+        a.emitters.push(emitter("ci / test (pull_request)"));
+        a.emitters.push(emitter("CI / tests (push)"));
+        let small = suggest("ci / test (push)", &lowered(&a));
+        for i in 0..(PARALLEL_FROM + 100) {
+            a.emitters
+                .push(emitter(&format!("wf{i} / build-{i} (push)")));
+        }
+        let big = suggest("ci / test (push)", &lowered(&a));
+        assert_eq!(small, big);
+        assert_eq!(big[0], "CI / tests (push)");
+        assert!(big.contains(&"ci / test (pull_request)".to_string()));
+    }
+
+    #[test]
+    fn an_orphan_names_its_closest_emitters_and_a_broken_file_makes_it_unverifiable() {
+        let mut a = Analysis::default();
+        a.emitters.push(emitter("ci / test (pull_request)"));
+        let f = evaluate(&["ci / test (push)".into()], &a, "main");
+        assert_eq!(f[0].kind, "orphan");
+        assert_eq!(f[0].suggestions, ["ci / test (pull_request)"]);
+        a.broken
+            .push(crate::checks::required_checks::contexts::Broken {
+                file: "x.yml".into(),
+                line: None,
+                reason: "bad".into(),
+            });
+        let kinds: Vec<&str> = evaluate(&["ci / test (push)".into()], &a, "main")
+            .iter()
+            .map(|f| f.kind)
+            .collect();
+        assert!(
+            kinds.contains(&"unverifiable") && !kinds.contains(&"orphan"),
+            "{kinds:?}"
+        );
+    }
 }
