@@ -103,7 +103,22 @@ pub async fn run_on(o: &Options, forge: Option<&Forge>) -> Report {
         findings.push(e.into_finding(subject));
     }
     if let Some(f) = forge {
-        facts.requests = f.http().sent().len().saturating_sub(before);
+        // A sweep shares the client between repositories checked at once: count this one's.
+        let own = facts.repo.as_deref().map(|r| format!("/api/v1/repos/{r}"));
+        facts.requests = f
+            .http()
+            .sent()
+            .iter()
+            .skip(before)
+            .filter(|s| match &own {
+                Some(p) => {
+                    !s.url.contains("/api/v1/repos/")
+                        || s.url.contains(&format!("{p}/"))
+                        || s.url.ends_with(p.as_str())
+                }
+                None => true,
+            })
+            .count();
     }
     report::build(&facts, findings)
 }
