@@ -5,3 +5,4 @@
 pub mod docker;
 pub mod fake_forge;
 pub mod registry;
+pub mod stateful_forge;
