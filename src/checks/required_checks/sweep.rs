@@ -2,6 +2,7 @@
 //! skipped), workflows read through the contents API at each protected branch, at most
 //! `--concurrency` repositories at a time, one report over all of them.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
@@ -96,6 +97,8 @@ async fn check_all(
     let mut pending = repos.into_iter().enumerate();
     let mut running = JoinSet::new();
     let mut done: Vec<(usize, RepoResult)> = Vec::new();
+    // Which task checks which repository, so that a task that fails is still reported.
+    let mut tasks: HashMap<tokio::task::Id, (usize, String)> = HashMap::new();
     let spawn = |set: &mut JoinSet<(usize, RepoResult)>, i: usize, repo: String| {
         let forge = forge.clone();
         let mut o = base.clone();
@@ -103,17 +106,29 @@ async fn check_all(
         set.spawn(async move {
             let report = run_on(&o, Some(&forge)).await;
             (i, RepoResult { repo, report })
-        });
+        })
+        .id()
     };
     for (i, repo) in pending.by_ref().take(concurrency) {
-        spawn(&mut running, i, repo);
+        tasks.insert(spawn(&mut running, i, repo.clone()), (i, repo));
     }
-    while let Some(joined) = running.join_next().await {
-        if let Ok(r) = joined {
-            done.push(r);
+    while let Some(joined) = running.join_next_with_id().await {
+        match joined {
+            Ok((_, r)) => done.push(r),
+            Err(e) => {
+                if let Some((i, repo)) = tasks.get(&e.id()).cloned() {
+                    let mut report = Report::new("required-checks");
+                    report.findings.push(Finding::unverified(
+                        "unverifiable",
+                        repo.clone(),
+                        format!("the check of this repository stopped unexpectedly ({e}); nothing about it is proven"),
+                    ));
+                    done.push((i, RepoResult { repo, report }));
+                }
+            }
         }
         if let Some((i, repo)) = pending.next() {
-            spawn(&mut running, i, repo);
+            tasks.insert(spawn(&mut running, i, repo.clone()), (i, repo));
         }
     }
     done.sort_by_key(|(i, _)| *i);
