@@ -15,6 +15,7 @@
 //! DRIFTGATE_REQUIRE_DOCKER is set (as `.ci/run` does).
 
 mod support;
+use support::GITEA_CI;
 
 use std::collections::BTreeMap;
 use std::io::Read;
@@ -44,23 +45,6 @@ const SIZE_GOAL: u64 = 10 * 1024 * 1024;
 
 const OLD: &str = "sha256:1111111111111111111111111111111111111111111111111111111111111111";
 const NEW: &str = "sha256:2222222222222222222222222222222222222222222222222222222222222222";
-
-const GITEA_CI: &str = "\
-name: CI
-on:
-  push:
-    branches: [main]
-  pull_request:
-jobs:
-  build:
-    runs-on: ubuntu-latest
-    steps:
-      - run: cargo build
-  lint:
-    runs-on: ubuntu-latest
-    steps:
-      - run: cargo clippy
-";
 
 // ------------------------------------------------------------------------------------------
 // The image.

@@ -4,6 +4,7 @@
 //! read-only promise, and pagination through the library.
 
 mod support;
+use support::GITEA_CI;
 
 use std::time::Duration;
 
@@ -19,23 +20,6 @@ const PROTECTIONS: &str = "/api/v1/repos/acme/widget/branch_protections";
 
 /// Contexts the Gitea workflow below posts, and a required list it satisfies.
 const CLEAN: &[&str] = &["CI / build (pull_request)", "CI / lint (*)"];
-
-const GITEA_CI: &str = "\
-name: CI
-on:
-  push:
-    branches: [main]
-  pull_request:
-jobs:
-  build:
-    runs-on: ubuntu-latest
-    steps:
-      - run: cargo build
-  lint:
-    runs-on: ubuntu-latest
-    steps:
-      - run: cargo clippy
-";
 
 /// A checkout with `.gitea/workflows/ci.yml`.
 fn gitea_checkout() -> TempDir {

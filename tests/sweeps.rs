@@ -9,6 +9,7 @@
 //! repository refusing the token while the others are still checked.
 
 mod support;
+use support::GITEA_CI;
 
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
@@ -20,23 +21,6 @@ use support::stateful_forge::{Protections, Seen, StatefulForge, not_admin};
 const WIDGET: &str = "acme/widget";
 const MARKER: &str =
     "<!-- driftgate-tracking check=required-checks repo=acme/widget target=main -->";
-
-const GITEA_CI: &str = "\
-name: CI
-on:
-  push:
-    branches: [main]
-  pull_request:
-jobs:
-  build:
-    runs-on: ubuntu-latest
-    steps:
-      - run: cargo build
-  lint:
-    runs-on: ubuntu-latest
-    steps:
-      - run: cargo clippy
-";
 
 /// A checkout with `.gitea/workflows/ci.yml` (posts CI / build and CI / lint).
 fn checkout() -> TempDir {
