@@ -180,16 +180,11 @@ fn delivery(c: &Common, secrets: Vec<String>) -> Delivery {
         mode: c.mode,
         json: c.json,
         report_file: c.report.clone(),
-        summary_file: c.summary.clone().or_else(|| {
-            [
-                "GITHUB_STEP_SUMMARY",
-                "GITEA_STEP_SUMMARY",
-                "FORGEJO_STEP_SUMMARY",
-            ]
-            .iter()
-            .find_map(|n| env(n))
-            .map(PathBuf::from)
-        }),
+        // `env` falls back from GITHUB_STEP_SUMMARY to GITEA_ and FORGEJO_STEP_SUMMARY.
+        summary_file: c
+            .summary
+            .clone()
+            .or_else(|| env("GITHUB_STEP_SUMMARY").map(PathBuf::from)),
         output_file: env("GITHUB_OUTPUT").map(PathBuf::from),
         secrets,
     }

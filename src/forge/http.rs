@@ -463,7 +463,7 @@ fn retry_after(h: &HeaderMap) -> Option<Duration> {
 }
 
 /// An error with its causes, which is where reqwest puts the useful part.
-fn chain(e: &dyn std::error::Error) -> String {
+pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();
     let mut cur = e.source();
     while let Some(c) = cur {

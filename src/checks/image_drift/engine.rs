@@ -134,16 +134,7 @@ async fn bounded<T>(
 /// refusal) are auth; everything else means the engine could not be read.
 fn classify(host: &str, what: &str, e: &bollard::errors::Error) -> Error {
     use bollard::errors::Error as B;
-    let mut detail = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(s) = src {
-        let t = s.to_string();
-        if !detail.contains(&t) {
-            detail.push_str(": ");
-            detail.push_str(&t);
-        }
-        src = s.source();
-    }
+    let detail = crate::forge::http::chain(e);
     match e {
         B::DockerResponseServerError {
             status_code: 401 | 403,
