@@ -109,6 +109,14 @@ pub fn argv(env: &dyn Fn(&str) -> Option<String>) -> Result<Vec<String>, String>
                 out.push(f.flag.to_string());
                 out.push(line.to_string());
             }
+        } else if value.contains(['\n', '\r']) {
+            // A one-value input holding a line break is a mistake or an injection attempt
+            // (`5\n::stop-commands::x`); it never reaches a command line or a message raw.
+            return Err(format!(
+                "input {}: takes one value, but the value has {} lines",
+                f.input,
+                value.lines().count()
+            ));
         } else {
             out.push(f.flag.to_string());
             out.push(value);
@@ -185,6 +193,16 @@ mod tests {
         assert!(!argv.iter().any(|a| a.contains("secret-value")));
         assert!(is_action(&["driftgate".into()], &e));
         assert!(!is_action(&["driftgate".into(), "--help".into()], &e));
+    }
+
+    #[test]
+    fn a_one_value_input_with_a_line_break_is_refused_without_echoing_it() {
+        let e = argv(&env(&[
+            ("INPUT_CHECK", "required-checks"),
+            ("INPUT_TIMEOUT", "5\n::stop-commands::pwned"),
+        ]))
+        .expect_err("refused");
+        assert!(e.contains("input timeout") && !e.contains("pwned"), "{e}");
     }
 
     #[test]

@@ -175,7 +175,7 @@ fn env(name: &str) -> Option<String> {
     })
 }
 
-fn delivery(c: &Common, secrets: Vec<String>) -> Delivery {
+fn delivery(c: &Common) -> Delivery {
     Delivery {
         mode: c.mode,
         json: c.json,
@@ -186,7 +186,6 @@ fn delivery(c: &Common, secrets: Vec<String>) -> Delivery {
             .clone()
             .or_else(|| env("GITHUB_STEP_SUMMARY").map(PathBuf::from)),
         output_file: env("GITHUB_OUTPUT").map(PathBuf::from),
-        secrets,
     }
 }
 
@@ -197,8 +196,9 @@ fn runtime_pin_options(
     let expected = match (&a.digest, &a.digest_file) {
         (Some(d), _) => runtime_pin::digest::parse(d)?,
         (None, Some(path)) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                crate::error::Error::Usage(format!("cannot read {}: {e}", path.display()))
+            // A digest file is a few hundred bytes (a buildx metadata file a few KiB).
+            let text = crate::fsread::read_text(path, 1024 * 1024, true).map_err(|e| {
+                crate::error::Error::Usage(format!("the digest file {} {e}", path.display()))
             })?;
             runtime_pin::digest::from_file_text(&text, &path.display().to_string())?
         }
@@ -308,7 +308,6 @@ pub async fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::RequiredChecks(a) => {
             let token = token_from_env(a.common.token_env.as_deref());
-            let secrets = token.iter().map(|t| t.value.clone()).collect();
             let opts = required_checks::Options {
                 server: a.server.clone().or_else(|| env("GITHUB_SERVER_URL")),
                 repo: a.repo.clone().or_else(|| env("GITHUB_REPOSITORY")),
@@ -379,17 +378,10 @@ pub async fn run(cli: Cli) -> u8 {
                 }
                 r
             };
-            report::deliver(
-                report,
-                &delivery(&a.common, secrets),
-                &mut stdout,
-                &mut stderr,
-            )
+            report::deliver(report, &delivery(&a.common), &mut stdout, &mut stderr)
         }
         Command::RuntimePin(a) => {
             let token = token_from_env(a.common.token_env.as_deref());
-            let mut secrets: Vec<String> = token.iter().map(|t| t.value.clone()).collect();
-            secrets.extend(runtime_pin::registry::credentials_from_env().map(|c| c.password));
             let (mut report, target) = match runtime_pin_options(&a, token) {
                 Ok(opts) => (runtime_pin::run(&opts).await, opts.source.describe()),
                 Err(e) => {
@@ -410,12 +402,7 @@ pub async fn run(cli: Cli) -> u8 {
                 .await;
                 report.findings.push(n);
             }
-            report::deliver(
-                report,
-                &delivery(&a.common, secrets),
-                &mut stdout,
-                &mut stderr,
-            )
+            report::deliver(report, &delivery(&a.common), &mut stdout, &mut stderr)
         }
         Command::ImageDrift(a) => {
             let opts = image_drift::Options {
@@ -444,12 +431,7 @@ pub async fn run(cli: Cli) -> u8 {
                 .await;
                 report.findings.push(n);
             }
-            report::deliver(
-                report,
-                &delivery(&a.common, Vec::new()),
-                &mut stdout,
-                &mut stderr,
-            )
+            report::deliver(report, &delivery(&a.common), &mut stdout, &mut stderr)
         }
     }
 }

@@ -1,24 +1,44 @@
-//! The binary's edge: parse arguments (clap's usage errors exit 1, not clap's 2), run the
-//! check on a small runtime, exit with the check's code.
+//! The binary's edge: register every secret before anything is printed, parse arguments (clap's
+//! usage errors exit 1, not clap's 2, and are printed so that no raw value can start a workflow
+//! command), run the check on a small runtime, exit with the check's code.
 
+use std::ffi::OsString;
 use std::process::ExitCode;
 
 use clap::Parser;
 use driftgate::action;
 use driftgate::cli::{self, Cli};
+use driftgate::report::escape::{command_data, guard_text};
+use driftgate::secrets;
 
 fn main() -> ExitCode {
     let getenv = |k: &str| std::env::var(k).ok();
-    let mut args: Vec<String> = std::env::args().collect();
+    // Every secret any check may use joins the one redaction path first, so that no output,
+    // error messages included, can print it.
+    secrets::register_env(&secrets::SECRET_VARS, &getenv);
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let mut args: Vec<String> = match args
+        .iter()
+        .map(|a| a.to_str().map(str::to_string))
+        .collect::<Option<Vec<_>>>()
+    {
+        Some(a) => a,
+        None => {
+            eprintln!(
+                "::error title=driftgate::{}",
+                command_data("an argument is not valid UTF-8 text")
+            );
+            return ExitCode::from(1);
+        }
+    };
     if action::is_action(&args, &getenv) {
-        // Secrets the runner should hide from the log; this is the one place a token is
-        // printed, as the workflow command that masks it.
-        for var in [
-            action::input_var("token"),
-            "DRIFTGATE_REGISTRY_PASSWORD".to_string(),
-        ] {
-            if let Some(v) = getenv(&var).filter(|v| !v.trim().is_empty()) {
-                println!("::add-mask::{}", v.trim());
+        // The runner hides what it is told to mask, line by line; this is the one place a
+        // secret is printed, as the workflow command that masks it.
+        for var in secrets::SECRET_VARS {
+            if let Some(v) = getenv(var) {
+                for line in secrets::mask_commands(&v) {
+                    println!("{line}");
+                }
             }
         }
         match action::argv(&getenv) {
@@ -26,7 +46,7 @@ fn main() -> ExitCode {
             Err(e) => {
                 println!(
                     "::error title=driftgate::{}",
-                    driftgate::report::escape::command_data(&e)
+                    command_data(&secrets::redact(&e))
                 );
                 return ExitCode::from(1);
             }
@@ -35,7 +55,14 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse_from(args) {
         Ok(c) => c,
         Err(e) => {
-            let _ = e.print();
+            // clap echoes raw argument values: every line is guarded and redacted.
+            let text = secrets::redact(&e.render().to_string()).into_owned();
+            let text = guard_text(&text);
+            if e.use_stderr() {
+                eprint!("{text}");
+            } else {
+                print!("{text}");
+            }
             // --help and --version are not errors.
             return ExitCode::from(if e.use_stderr() { 1 } else { 0 });
         }
@@ -45,7 +72,7 @@ fn main() -> ExitCode {
         Err(e) => {
             eprintln!(
                 "::error title=driftgate::{}",
-                driftgate::report::escape::command_data(&format!("{e:#}"))
+                command_data(&secrets::redact(&format!("{e:#}")))
             );
             ExitCode::from(1)
         }

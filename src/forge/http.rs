@@ -43,9 +43,10 @@ pub fn token_from_env(token_env: Option<&str>) -> Option<Token> {
         None => TOKEN_CHAIN.to_vec(),
     };
     names.into_iter().find_map(|n| {
-        std::env::var(n)
-            .ok()
-            .map(|v| v.trim().to_string())
+        let raw = std::env::var(n).ok()?;
+        // Registered whole and line by line before anything can print it.
+        crate::secrets::register(&raw);
+        Some(raw.trim().to_string())
             .filter(|v| !v.is_empty())
             .map(|value| Token {
                 value,
@@ -72,6 +73,9 @@ pub struct HttpOptions {
 
 impl HttpOptions {
     pub fn new(timeout: Duration, ca_cert: Option<PathBuf>, token: Option<Token>) -> Self {
+        if let Some(t) = &token {
+            crate::secrets::register(&t.value);
+        }
         HttpOptions {
             timeout,
             ca_cert,
@@ -96,7 +100,6 @@ pub struct Http {
     client: reqwest::Client,
     opts: HttpOptions,
     sent: Arc<Mutex<Vec<Sent>>>,
-    secrets: Mutex<Vec<String>>,
 }
 
 /// A successful answer: parsed JSON and its headers.
@@ -114,11 +117,8 @@ impl Http {
             .connect_timeout(opts.timeout)
             .user_agent(concat!("driftgate/", env!("CARGO_PKG_VERSION")));
         if let Some(path) = &opts.ca_cert {
-            let pem = std::fs::read(path).map_err(|e| {
-                Error::Usage(format!(
-                    "cannot read the CA certificate {}: {e}",
-                    path.display()
-                ))
+            let pem = crate::fsread::read_regular(path, 4 * 1024 * 1024, true).map_err(|e| {
+                Error::Usage(format!("the CA certificate file {} {e}", path.display()))
             })?;
             let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
                 Error::Usage(format!("{} holds no PEM certificate: {e}", path.display()))
@@ -141,7 +141,6 @@ impl Http {
             client,
             opts,
             sent: Arc::new(Mutex::new(Vec::new())),
-            secrets: Mutex::new(Vec::new()),
         })
     }
 
@@ -154,27 +153,15 @@ impl Http {
         self.sent.lock().map(|s| s.clone()).unwrap_or_default()
     }
 
-    /// Another value that must never reach a message (a registry password or token).
+    /// Another value that must never reach a message (a registry password or token): it joins
+    /// the one redaction path every output goes through.
     pub fn add_secret(&self, secret: &str) {
-        if let Ok(mut s) = self.secrets.lock()
-            && secret.len() >= 4
-        {
-            s.push(secret.to_string());
-        }
+        crate::secrets::register(secret);
     }
 
     /// Removes the token and other secrets from remote text before it can reach any message.
     fn scrub(&self, text: &str) -> String {
-        let mut out = match &self.opts.token {
-            Some(t) if !t.value.is_empty() => text.replace(&t.value, "***"),
-            _ => text.to_string(),
-        };
-        if let Ok(s) = self.secrets.lock() {
-            for secret in s.iter() {
-                out = out.replace(secret.as_str(), "***");
-            }
-        }
-        out
+        crate::secrets::redact(text).into_owned()
     }
 
     /// GET `url` and parse the JSON answer. `what` names the resource in errors; `auth_hint`

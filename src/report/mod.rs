@@ -131,19 +131,12 @@ pub struct Delivery {
     pub report_file: Option<PathBuf>,
     pub summary_file: Option<PathBuf>,
     pub output_file: Option<PathBuf>,
-    /// Values that must never appear in any output (tokens, passwords).
-    pub secrets: Vec<String>,
 }
 
 impl Delivery {
-    /// Replaces every secret in `text`. Secrets shorter than 4 characters are not redacted
-    /// (they would blank ordinary words); no real token is that short.
+    /// Replaces every registered secret in `text` (see [`crate::secrets`]).
     pub fn redact(&self, text: &str) -> String {
-        let mut out = text.to_string();
-        for s in self.secrets.iter().filter(|s| s.len() >= 4) {
-            out = out.replace(s.as_str(), "***");
-        }
-        out
+        crate::secrets::redact(text).into_owned()
     }
 }
 

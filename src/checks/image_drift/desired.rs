@@ -89,13 +89,9 @@ pub fn read_compose(
         name: None,
         reason,
     };
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::fsread::read_text(path, yaml::MAX_FILE_BYTES as u64, true) {
         Ok(t) => t,
-        Err(e) => {
-            return out
-                .unreadable
-                .push(unreadable(format!("cannot read it: {e}")));
-        }
+        Err(e) => return out.unreadable.push(unreadable(e.to_string())),
     };
     let file: ComposeFile = match yaml::parse(&text) {
         Ok(f) => f,
@@ -184,13 +180,13 @@ struct Runtime {
 /// Reads one module manifest (`metadata.name`, `spec.runtime.{kind,container,image}`).
 pub fn read_manifest(path: &Path, out: &mut Desired) {
     let source = path.display().to_string();
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::fsread::read_text(path, yaml::MAX_FILE_BYTES as u64, true) {
         Ok(t) => t,
         Err(e) => {
             return out.unreadable.push(Unreadable {
                 source,
                 name: None,
-                reason: format!("cannot read it: {e}"),
+                reason: e.to_string(),
             });
         }
     };

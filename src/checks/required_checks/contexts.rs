@@ -1,6 +1,10 @@
 //! The contexts a repository's workflows post: `"<workflow> / <job> (<event>)"`, trimmed, for
 //! every job, matrix leg and status-posting trigger, as the given forge release names them.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use serde_json::Value;
 
 use super::behaviour::{Behaviour, MatrixNaming, Reusable};
@@ -24,7 +28,8 @@ pub struct Emitter {
     pub conditions: Vec<String>,
 }
 
-/// A job whose context cannot be computed without running the workflow.
+/// A job whose context cannot be computed without running the workflow, or that is over one of
+/// driftgate's caps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unresolved {
     /// A glob for every context it could post.
@@ -33,6 +38,8 @@ pub struct Unresolved {
     pub line: usize,
     pub job: String,
     pub reason: String,
+    /// Over a cap (the reason names it): unverifiable whatever is required.
+    pub capped: bool,
 }
 
 /// A workflow file the forge cannot run.
@@ -75,36 +82,98 @@ struct Posted {
     condition: Option<String>,
 }
 
+/// Contexts (emitted, unresolved or silent) one workflow file may account for, at most.
+pub const MAX_CONTEXTS_PER_FILE: usize = 100_000;
+/// Contexts all workflow files together may account for, at most.
+pub const MAX_CONTEXTS: usize = 1_000_000;
+
+/// The names a called workflow's jobs post under, worked out once however many jobs call it.
+type CalleeNames = Rc<(String, Vec<Result<String, expr::Unresolved>>)>;
+
+/// Why a called workflow's names are not known: the reason, and whether a cap stopped it.
+type CalleeError = (String, bool);
+
+/// What one analysis shares between files: the files by path, and called workflows' names.
+struct Ctx<'a> {
+    files: &'a [WorkflowFile],
+    by_path: HashMap<&'a str, &'a WorkflowFile>,
+    callees: RefCell<HashMap<String, Result<CalleeNames, CalleeError>>>,
+    b: &'a Behaviour,
+    branch: Option<&'a str>,
+}
+
 pub fn analyse(files: &[WorkflowFile], b: &Behaviour, branch: Option<&str>) -> Analysis {
+    let ctx = Ctx {
+        files,
+        by_path: files.iter().map(|f| (f.path.as_str(), f)).collect(),
+        callees: RefCell::new(HashMap::new()),
+        b,
+        branch,
+    };
     let mut a = Analysis::default();
-    for file in files {
-        if let Err(broken) = analyse_file(file, files, b, branch, &mut a) {
+    let mut total = 0usize;
+    for file in ctx.files {
+        let budget = MAX_CONTEXTS_PER_FILE.min(MAX_CONTEXTS.saturating_sub(total));
+        let before = a.emitters.len() + a.unresolved.len() + a.silent.len();
+        if let Err(broken) = analyse_file(file, &ctx, budget, &mut a) {
             a.broken.push(broken);
         }
+        total += a.emitters.len() + a.unresolved.len() + a.silent.len() - before;
     }
     a
 }
 
+/// The file's contexts are over the budget: one capped entry stands for all of them.
+fn over_budget(file: &WorkflowFile, wf_name: &str, budget: usize) -> Unresolved {
+    let why = if budget < MAX_CONTEXTS_PER_FILE {
+        format!("the workflows together post more than {MAX_CONTEXTS} contexts (driftgate's cap)")
+    } else {
+        format!("the workflow posts more than {MAX_CONTEXTS_PER_FILE} contexts (driftgate's cap)")
+    };
+    Unresolved {
+        template: format!("{}*", glob_escape(wf_name.trim())),
+        file: file.path.clone(),
+        line: 1,
+        job: "*".into(),
+        reason: why,
+        capped: true,
+    }
+}
+
 fn analyse_file(
     file: &WorkflowFile,
-    files: &[WorkflowFile],
-    b: &Behaviour,
-    branch: Option<&str>,
+    ctx: &Ctx,
+    budget: usize,
     a: &mut Analysis,
 ) -> Result<(), Broken> {
+    let b = ctx.b;
     let broken = |line, reason: String| Broken {
         file: file.path.clone(),
         line,
         reason,
     };
     let wf = workflow::parse(&file.text).map_err(|e| broken(e.line, e.message))?;
-    let trigs = triggers(&wf.on, branch, b).map_err(|e| broken(None, e))?;
+    let trigs = triggers(&wf.on, ctx.branch, b).map_err(|e| broken(None, e))?;
     let wf_name = workflow_name(&wf, file, b);
     // Work out every job's names first: an invalid matrix anywhere makes the whole file invalid.
     let mut per_job = Vec::new();
+    let per_name = trigs.len().max(1);
+    let mut names = 0usize;
     for job in &wf.jobs {
-        let posted =
-            posted_names(job, &wf_name, file, files, b).map_err(|e| broken(Some(job.line), e))?;
+        let room = (budget / per_name).saturating_sub(names);
+        let posted = match posted_names(job, &wf_name, file, ctx, room) {
+            Ok(p) => p,
+            Err(Naming::Invalid(e)) => return Err(broken(Some(job.line), e)),
+            Err(Naming::OverBudget) => {
+                a.unresolved.push(over_budget(file, &wf_name, budget));
+                return Ok(());
+            }
+        };
+        names += posted.len();
+        if names > budget / per_name {
+            a.unresolved.push(over_budget(file, &wf_name, budget));
+            return Ok(());
+        }
         per_job.push((job, posted));
     }
     for trig in &trigs {
@@ -144,6 +213,7 @@ fn analyse_file(
                         line: job.line,
                         job: job.id.clone(),
                         reason: u.reason.clone(),
+                        capped: u.capped,
                     }),
                 }
             }
@@ -185,14 +255,29 @@ fn job_condition(job: &Job) -> Option<String> {
     ))
 }
 
-/// The names one job posts under, for all its matrix legs (and called jobs).
+/// Why a job's names could not be listed.
+enum Naming {
+    /// The forge rejects the workflow.
+    Invalid(String),
+    /// More names than the file's budget.
+    OverBudget,
+}
+
+impl From<String> for Naming {
+    fn from(e: String) -> Naming {
+        Naming::Invalid(e)
+    }
+}
+
+/// The names one job posts under, for all its matrix legs (and called jobs), at most `room`.
 fn posted_names(
     job: &Job,
     wf_name: &str,
     file: &WorkflowFile,
-    files: &[WorkflowFile],
-    b: &Behaviour,
-) -> Result<Vec<Posted>, String> {
+    ctx: &Ctx,
+    room: usize,
+) -> Result<Vec<Posted>, Naming> {
+    let b = ctx.b;
     let names = job_names(job, b)?;
     let mut out: Vec<Posted> = Vec::new();
     let uses = job.get("uses").and_then(Value::as_str);
@@ -217,25 +302,29 @@ fn posted_names(
         Reusable::CallerOnly => return Ok(out),
         Reusable::InlineWithoutRunsOn if !inline => return Ok(out),
         Reusable::CallerAndCalleeJobs | Reusable::InlineWithoutRunsOn => {
-            called_jobs(uses, file, files, b)
+            called_jobs(uses, file, ctx)
         }
     };
     match children {
-        Ok((callee_name, jobs)) => {
+        Ok(callee) => {
+            let (callee_name, jobs) = &*callee;
+            if out.len() + jobs.len() > room {
+                return Err(Naming::OverBudget);
+            }
             let workflow = match b.reusable {
-                Reusable::CallerAndCalleeJobs => callee_name,
+                Reusable::CallerAndCalleeJobs => callee_name.clone(),
                 _ => wf_name.to_string(),
             };
             for name in jobs {
                 out.push(Posted {
                     workflow: workflow.clone(),
                     template_prefix: None,
-                    name,
+                    name: name.clone(),
                     condition: None,
                 });
             }
         }
-        Err(reason) => {
+        Err((reason, capped)) => {
             // Gitea 1.27 names the children by the called workflow's unknown `name:`, which may
             // be missing: then the trimmed context starts with "/ ", which "* / *" would miss.
             let template_prefix = match b.reusable {
@@ -249,6 +338,7 @@ fn posted_names(
                 name: Err(expr::Unresolved {
                     template: "*".to_string(),
                     reason,
+                    capped,
                 }),
                 condition: None,
             });
@@ -257,38 +347,58 @@ fn posted_names(
     Ok(out)
 }
 
-/// The jobs of a called workflow in the same repository (`uses: ./path.yml`).
-fn called_jobs(
-    uses: &str,
-    caller: &WorkflowFile,
-    files: &[WorkflowFile],
-    b: &Behaviour,
-) -> Result<(String, Vec<Result<String, expr::Unresolved>>), String> {
+/// The jobs of a called workflow in the same repository (`uses: ./path.yml`), worked out once.
+fn called_jobs(uses: &str, caller: &WorkflowFile, ctx: &Ctx) -> Result<CalleeNames, CalleeError> {
     let Some(path) = uses.strip_prefix("./") else {
-        return Err(format!(
-            "calls {uses}, a workflow in another repository, whose jobs post their own statuses"
+        return Err((
+            format!(
+                "calls {uses}, a workflow in another repository, whose jobs post their own statuses"
+            ),
+            false,
         ));
     };
     let path = path.split('@').next().unwrap_or(path);
-    let callee = files
-        .iter()
-        .find(|f| f.path == path)
-        .ok_or_else(|| format!("calls {uses}, which is not among the workflow files read"))?;
-    if callee.path == caller.path {
-        return Err(format!("calls itself ({uses})"));
+    if path == caller.path {
+        return Err((format!("calls itself ({uses})"), false));
     }
+    if let Some(known) = ctx.callees.borrow().get(path) {
+        return known.clone();
+    }
+    let names = callee_names(uses, path, ctx);
+    ctx.callees
+        .borrow_mut()
+        .insert(path.to_string(), names.clone());
+    names
+}
+
+fn callee_names(uses: &str, path: &str, ctx: &Ctx) -> Result<CalleeNames, CalleeError> {
+    let callee = ctx.by_path.get(path).ok_or_else(|| {
+        (
+            format!("calls {uses}, which is not among the workflow files read"),
+            false,
+        )
+    })?;
     let wf = workflow::parse(&callee.text)
-        .map_err(|e| format!("calls {uses}, which does not parse: {e}"))?;
+        .map_err(|e| (format!("calls {uses}, which does not parse: {e}"), false))?;
     let mut names = Vec::new();
     for job in &wf.jobs {
         if job.get("uses").is_some() {
-            return Err(format!(
-                "calls {uses}, which calls further workflows (not modelled)"
+            return Err((
+                format!("calls {uses}, which calls further workflows (not modelled)"),
+                false,
             ));
         }
-        names.extend(job_names(job, b)?);
+        names.extend(job_names(job, ctx.b).map_err(|e| (e, false))?);
+        if names.len() > MAX_CONTEXTS_PER_FILE {
+            return Err((
+                format!(
+                    "calls {uses}, whose jobs post more than {MAX_CONTEXTS_PER_FILE} contexts (driftgate's cap)"
+                ),
+                true,
+            ));
+        }
     }
-    Ok((workflow_name(&wf, callee, b), names))
+    Ok(Rc::new((workflow_name(&wf, callee, ctx.b), names)))
 }
 
 /// The job's name for each matrix leg, as the forge stores it.
@@ -300,6 +410,18 @@ fn job_names(job: &Job, b: &Behaviour) -> Result<Vec<Result<String, expr::Unreso
     .filter(|n| !n.is_empty());
     let legs = match legs(job, b)? {
         Legs::Known(legs) => legs,
+        Legs::Capped(reason) => {
+            let template = match &declared {
+                Some(n) if expr::contains_expression(n) => unknown_segments(n),
+                Some(n) => format!("{}*", glob_escape(n)),
+                None => format!("{} (*)", glob_escape(&job.id)),
+            };
+            return Ok(vec![Err(expr::Unresolved {
+                template,
+                reason,
+                capped: true,
+            })]);
+        }
         Legs::Unknown(reason) => {
             let template = match (&declared, b.matrix_naming) {
                 (Some(n), MatrixNaming::SuffixOnlyWithoutName) if !expr::contains_expression(n) => {
@@ -310,7 +432,11 @@ fn job_names(job: &Job, b: &Behaviour) -> Result<Vec<Result<String, expr::Unreso
                 (Some(n), _) => format!("{} (*)", glob_escape(n)),
                 (None, _) => format!("{} (*)", glob_escape(&job.id)),
             };
-            return Ok(vec![Err(expr::Unresolved { template, reason })]);
+            return Ok(vec![Err(expr::Unresolved {
+                template,
+                reason,
+                capped: false,
+            })]);
         }
     };
     Ok(legs
@@ -322,6 +448,8 @@ fn job_names(job: &Job, b: &Behaviour) -> Result<Vec<Result<String, expr::Unreso
 enum Legs {
     Known(Vec<Leg>),
     Unknown(String),
+    /// Over a cap; the reason names it.
+    Capped(String),
 }
 
 fn legs(job: &Job, b: &Behaviour) -> Result<Legs, String> {
@@ -347,6 +475,7 @@ fn legs(job: &Job, b: &Behaviour) -> Result<Legs, String> {
             match matrix::expand(m) {
                 Ok(legs) => legs,
                 Err(MatrixError::Invalid(e)) => return Err(e),
+                Err(MatrixError::TooLarge(e)) => return Ok(Legs::Capped(e)),
                 // A scalar axis without an expression cannot be decoded either: one leg.
                 Err(MatrixError::Dynamic(_)) => vec![Leg::new()],
             }

@@ -1,13 +1,30 @@
 //! Which workflow files the forge reads: Gitea `.gitea/workflows` if it exists, else
 //! `.github/workflows`; Forgejo the first of `.forgejo/`, `.gitea/`, `.github/workflows`.
-//! Subfolders included, `*.yml` and `*.yaml` only.
+//! Subfolders included; every entry whose name ends in `.yml` or `.yaml` (a file named exactly
+//! `.yml` too).
+//!
+//! The forge reads the git tree, not a checkout (Forgejo `modules/actions/workflows.go`
+//! `ListWorkflows`: `commit.SubTree`, then `ListEntriesRecursiveFast`; Gitea alike). A checkout
+//! is read the same way: a symbolic link is a blob holding the link's target text, so a linked
+//! workflow file is read as that text (never followed), and a linked folder is not a folder
+//! (`SubTree` answers ErrNotExist for a blob, and the next folder is tried). A submodule is a
+//! commit entry, not a tree. Devices, FIFOs and sockets cannot be in a git tree: they are
+//! reported, never opened.
 
 use std::path::{Path, PathBuf};
 
 use super::workflow::WorkflowFile;
 use crate::error::Error;
 use crate::forge::version::Flavor;
+use crate::fsread::{self, ReadError, is_real_dir};
 use crate::yaml::MAX_FILE_BYTES;
+
+/// Workflow files read from one folder, at most; the rest make the run partial.
+pub const MAX_WORKFLOW_FILES: usize = 50_000;
+/// Directory entries visited in one folder tree, at most.
+pub const MAX_ENTRIES: usize = 200_000;
+/// Folder depth below the workflow folder, at most.
+pub const MAX_DEPTH: usize = 32;
 
 pub fn candidate_dirs(flavor: Flavor) -> &'static [&'static str] {
     match flavor {
@@ -20,12 +37,18 @@ pub fn candidate_dirs(flavor: Flavor) -> &'static [&'static str] {
     }
 }
 
-/// The workflow folder the forge would read under `root`, if any.
+/// The workflow folder the forge would read under `root`, if any: the first candidate that is a
+/// real folder (no symbolic link on the way).
 pub fn forge_dir(root: &Path, flavor: Flavor) -> Option<String> {
     candidate_dirs(flavor)
         .iter()
-        .find(|d| root.join(d).is_dir())
+        .find(|d| is_real_dir(root, d))
         .map(|d| d.to_string())
+}
+
+/// Whether the name is one the forge reads as a workflow (a suffix match).
+pub fn is_workflow_name(name: &str) -> bool {
+    name.ends_with(".yml") || name.ends_with(".yaml")
 }
 
 /// A file that could not be read: reported as unverifiable, never skipped.
@@ -38,61 +61,114 @@ pub struct Unreadable {
 /// Reads every workflow file below `dir` (relative to `root`), sorted by path.
 pub fn read_dir(root: &Path, dir: &str) -> Result<(Vec<WorkflowFile>, Vec<Unreadable>), Error> {
     let base = root.join(dir);
-    let mut paths = Vec::new();
-    walk(&base, &mut paths).map_err(|e| {
+    if !is_real_dir(root, dir) {
+        return Err(Error::Usage(format!(
+            "the workflow folder {} is not a folder of the checkout (missing, or reached through a symbolic link, which the forge's git tree does not follow)",
+            base.display()
+        )));
+    }
+    let mut walk = Walk::default();
+    walk.dir(&base, 0).map_err(|e| {
         Error::Usage(format!(
             "cannot read the workflow folder {}: {e}",
             base.display()
         ))
     })?;
-    paths.sort();
+    walk.found.sort();
+    let shown = |p: &Path| format!("{}/{}", dir.trim_end_matches('/'), rel(&base, p));
     let mut files = Vec::new();
-    let mut unreadable = Vec::new();
-    for p in paths {
+    let mut unreadable: Vec<Unreadable> = walk
+        .limits
+        .iter()
+        .map(|reason| Unreadable {
+            path: dir.to_string(),
+            reason: reason.clone(),
+        })
+        .collect();
+    for (p, kind) in walk.found {
         let entry = rel(&base, &p);
-        let path = format!("{}/{entry}", dir.trim_end_matches('/'));
-        let size = std::fs::metadata(&p).map(|m| m.len()).unwrap_or(0);
-        if size > MAX_FILE_BYTES as u64 {
-            unreadable.push(Unreadable {
-                path,
-                reason: format!("{size} bytes, over the {MAX_FILE_BYTES} byte limit"),
-            });
-            continue;
-        }
-        match std::fs::read(&p) {
-            Ok(bytes) => match String::from_utf8(bytes) {
-                Ok(text) => files.push(WorkflowFile { path, entry, text }),
-                Err(_) => unreadable.push(Unreadable {
-                    path,
-                    reason: "not UTF-8 text".into(),
-                }),
-            },
+        let path = shown(&p);
+        let text = match kind {
+            Kind::File => fsread::read_text(&p, MAX_FILE_BYTES as u64, false),
+            Kind::Link => link_text(&p),
+        };
+        match text {
+            Ok(text) => files.push(WorkflowFile { path, entry, text }),
             Err(e) => unreadable.push(Unreadable {
                 path,
-                reason: e.to_string(),
+                reason: format!("{e}"),
             }),
         }
     }
     Ok((files, unreadable))
 }
 
-fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> std::io::Result<()> {
-    for entry in std::fs::read_dir(dir)? {
-        let entry = entry?;
-        let path = entry.path();
-        // file_type() does not follow symlinks: a linked folder cannot make the walk loop.
-        let ft = entry.file_type()?;
-        if ft.is_dir() {
-            walk(&path, out)?;
-        } else if is_workflow(&path) {
-            out.push(path);
-        }
-    }
-    Ok(())
+/// What the forge reads for a symbolic link: the blob holding its target.
+fn link_text(p: &Path) -> Result<String, ReadError> {
+    use std::os::unix::ffi::OsStrExt;
+    let target = std::fs::read_link(p).map_err(ReadError::Io)?;
+    String::from_utf8(target.as_os_str().as_bytes().to_vec()).map_err(|_| ReadError::NotUtf8)
 }
 
-fn is_workflow(p: &Path) -> bool {
-    matches!(p.extension().and_then(|e| e.to_str()), Some("yml" | "yaml"))
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Kind {
+    File,
+    Link,
+}
+
+#[derive(Default)]
+struct Walk {
+    found: Vec<(PathBuf, Kind)>,
+    entries: usize,
+    /// Caps that stopped the walk, as messages.
+    limits: Vec<String>,
+    /// A cap on the whole walk was reached: stop everywhere.
+    full: bool,
+}
+
+impl Walk {
+    fn dir(&mut self, dir: &Path, depth: usize) -> std::io::Result<()> {
+        if depth > MAX_DEPTH {
+            self.limits.push(format!(
+                "{} is nested deeper than {MAX_DEPTH} folders below the workflow folder; it was not read",
+                dir.display()
+            ));
+            return Ok(());
+        }
+        for entry in std::fs::read_dir(dir)? {
+            if self.full {
+                return Ok(());
+            }
+            let entry = entry?;
+            self.entries += 1;
+            if self.entries > MAX_ENTRIES || self.found.len() >= MAX_WORKFLOW_FILES {
+                self.full = true;
+                self.limits.push(format!(
+                    "the workflow folder holds more than {MAX_WORKFLOW_FILES} workflow files or {MAX_ENTRIES} entries; the rest were not read"
+                ));
+                return Ok(());
+            }
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            // file_type() does not follow symbolic links.
+            let ft = entry.file_type()?;
+            if ft.is_dir() {
+                // A submodule is a commit in the tree, not a folder of workflows.
+                if std::fs::symlink_metadata(path.join(".git")).is_err() {
+                    self.dir(&path, depth + 1)?;
+                }
+            } else if !is_workflow_name(&name) {
+                continue;
+            } else if ft.is_symlink() {
+                self.found.push((path, Kind::Link));
+            } else {
+                // Regular files, and anything else the reader then refuses by type.
+                self.found.push((path, Kind::File));
+            }
+        }
+        Ok(())
+    }
 }
 
 fn rel(base: &Path, p: &Path) -> String {

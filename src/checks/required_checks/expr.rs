@@ -12,19 +12,51 @@ pub fn contains_expression(s: &str) -> bool {
     s.contains("${{") && s.contains("}}")
 }
 
-/// A name that cannot be computed without running the workflow.
+/// Nesting of an expression (parentheses, `!`, calls, indexes), at most.
+pub const MAX_DEPTH: usize = 50;
+/// Characters of one `${{ }}` segment, at most.
+pub const MAX_SOURCE: usize = 64 * 1024;
+/// Bytes one interpolated text may grow to (a `format()` repeating a long value), at most.
+pub const MAX_OUTPUT: usize = 64 * 1024;
+
+/// A name that cannot be computed without running the workflow, or over a cap.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unresolved {
     /// A glob (unknown parts are `*`) matching every value the text could take.
     pub template: String,
     pub reason: String,
+    /// Over one of the caps above (the reason names it), not merely unknown.
+    pub capped: bool,
+}
+
+/// Why an expression could not be evaluated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Fail {
+    why: String,
+    capped: bool,
+}
+
+impl From<String> for Fail {
+    fn from(why: String) -> Fail {
+        Fail { why, capped: false }
+    }
+}
+
+impl From<&str> for Fail {
+    fn from(why: &str) -> Fail {
+        Fail::from(why.to_string())
+    }
+}
+
+fn capped(why: String) -> Fail {
+    Fail { why, capped: true }
 }
 
 /// Interpolates every `${{ }}` segment of `text` with the given matrix leg.
 pub fn interpolate(text: &str, leg: &Leg) -> Result<String, Unresolved> {
     let mut out = String::new();
     let mut template = String::new();
-    let mut reason = None;
+    let mut reason: Option<Fail> = None;
     let mut rest = text;
     while let Some(start) = rest.find("${{") {
         let lit = &rest[..start];
@@ -45,10 +77,24 @@ pub fn interpolate(text: &str, leg: &Leg) -> Result<String, Unresolved> {
                 template.push_str(&glob_escape(&s));
                 out.push_str(&s);
             }
-            Err(why) => {
+            Err(f) => {
                 template.push('*');
-                reason.get_or_insert(format!("`${{{{{src}}}}}` {why}"));
+                let shown = if src.chars().count() > 80 {
+                    format!("{}…", src.chars().take(80).collect::<String>())
+                } else {
+                    src.to_string()
+                };
+                reason.get_or_insert(Fail {
+                    why: format!("`${{{{{shown}}}}}` {}", f.why),
+                    capped: f.capped,
+                });
             }
+        }
+        if out.len() > MAX_OUTPUT || template.len() > MAX_OUTPUT {
+            reason = Some(capped(format!(
+                "the name grows past {MAX_OUTPUT} bytes (driftgate's cap)"
+            )));
+            break;
         }
         rest = &after[end + 2..];
     }
@@ -56,7 +102,11 @@ pub fn interpolate(text: &str, leg: &Leg) -> Result<String, Unresolved> {
     template.push_str(&glob_escape(rest));
     match reason {
         None => Ok(out),
-        Some(reason) => Err(Unresolved { template, reason }),
+        Some(f) => Err(Unresolved {
+            template,
+            reason: f.why,
+            capped: f.capped,
+        }),
     }
 }
 
@@ -92,12 +142,18 @@ fn truthy(v: &Value) -> bool {
     }
 }
 
-fn eval(src: &str, leg: &Leg) -> Result<Value, String> {
+fn eval(src: &str, leg: &Leg) -> Result<Value, Fail> {
+    if src.len() > MAX_SOURCE {
+        return Err(capped(format!(
+            "is longer than {MAX_SOURCE} bytes (driftgate's cap)"
+        )));
+    }
     let tokens = lex(src)?;
     let mut p = Parser {
         t: &tokens,
         i: 0,
         leg,
+        depth: 0,
     };
     let v = p.or()?;
     if p.i != tokens.len() {
@@ -193,6 +249,8 @@ struct Parser<'a> {
     t: &'a [Tok],
     i: usize,
     leg: &'a Leg,
+    /// Current nesting, bounded by [`MAX_DEPTH`] so that `((((…))))` cannot exhaust the stack.
+    depth: usize,
 }
 
 impl Parser<'_> {
@@ -200,16 +258,33 @@ impl Parser<'_> {
         matches!(self.t.get(self.i), Some(Tok::Punct(x)) if *x == p)
     }
 
-    fn expect(&mut self, p: &str) -> Result<(), String> {
+    fn expect(&mut self, p: &str) -> Result<(), Fail> {
         if self.peek_punct(p) {
             self.i += 1;
             Ok(())
         } else {
-            Err(format!("is missing {p:?}"))
+            Err(format!("is missing {p:?}").into())
         }
     }
 
-    fn or(&mut self) -> Result<Value, String> {
+    /// One level deeper; fails past [`MAX_DEPTH`].
+    fn nested<T>(&mut self, f: impl FnOnce(&mut Self) -> Result<T, Fail>) -> Result<T, Fail> {
+        if self.depth >= MAX_DEPTH {
+            return Err(capped(format!(
+                "nests deeper than {MAX_DEPTH} levels (driftgate's cap)"
+            )));
+        }
+        self.depth += 1;
+        let r = f(self);
+        self.depth -= 1;
+        r
+    }
+
+    fn or(&mut self) -> Result<Value, Fail> {
+        self.nested(Self::or_inner)
+    }
+
+    fn or_inner(&mut self) -> Result<Value, Fail> {
         let mut v = self.and()?;
         while self.peek_punct("||") {
             self.i += 1;
@@ -221,7 +296,7 @@ impl Parser<'_> {
         Ok(v)
     }
 
-    fn and(&mut self) -> Result<Value, String> {
+    fn and(&mut self) -> Result<Value, Fail> {
         let mut v = self.cmp()?;
         while self.peek_punct("&&") {
             self.i += 1;
@@ -233,7 +308,7 @@ impl Parser<'_> {
         Ok(v)
     }
 
-    fn cmp(&mut self) -> Result<Value, String> {
+    fn cmp(&mut self) -> Result<Value, Fail> {
         let l = self.unary()?;
         for op in ["==", "!="] {
             if self.peek_punct(op) {
@@ -246,16 +321,16 @@ impl Parser<'_> {
         Ok(l)
     }
 
-    fn unary(&mut self) -> Result<Value, String> {
+    fn unary(&mut self) -> Result<Value, Fail> {
         if self.peek_punct("!") {
             self.i += 1;
-            let v = self.unary()?;
+            let v = self.nested(Self::unary)?;
             return Ok(Value::Bool(!truthy(&v)));
         }
         self.primary()
     }
 
-    fn primary(&mut self) -> Result<Value, String> {
+    fn primary(&mut self) -> Result<Value, Fail> {
         let tok = self.t.get(self.i).cloned().ok_or("ends early")?;
         self.i += 1;
         match tok {
@@ -272,13 +347,13 @@ impl Parser<'_> {
                 "null" => Ok(Value::Null),
                 "matrix" => self.path(Value::Object(self.leg.clone())),
                 _ if self.peek_punct("(") => self.call(&id),
-                other => Err(format!("reads `{other}`, known only at run time")),
+                other => Err(format!("reads `{other}`, known only at run time").into()),
             },
-            Tok::Punct(p) => Err(format!("has an unexpected {p:?}")),
+            Tok::Punct(p) => Err(format!("has an unexpected {p:?}").into()),
         }
     }
 
-    fn path(&mut self, mut v: Value) -> Result<Value, String> {
+    fn path(&mut self, mut v: Value) -> Result<Value, Fail> {
         loop {
             if self.peek_punct(".") {
                 self.i += 1;
@@ -305,7 +380,7 @@ impl Parser<'_> {
         }
     }
 
-    fn call(&mut self, name: &str) -> Result<Value, String> {
+    fn call(&mut self, name: &str) -> Result<Value, Fail> {
         self.expect("(")?;
         let mut args = Vec::new();
         if !self.peek_punct(")") {
@@ -321,7 +396,7 @@ impl Parser<'_> {
         self.expect(")")?;
         match name.to_ascii_lowercase().as_str() {
             "format" => format_fn(&args),
-            _ => Err(format!("calls {name}(), which driftgate does not evaluate")),
+            _ => Err(format!("calls {name}(), which driftgate does not evaluate").into()),
         }
     }
 }
@@ -346,7 +421,7 @@ fn loose_eq(a: &Value, b: &Value) -> bool {
     }
 }
 
-fn format_fn(args: &[Value]) -> Result<Value, String> {
+fn format_fn(args: &[Value]) -> Result<Value, Fail> {
     let Some(Value::String(fmt)) = args.first() else {
         return Err("calls format() without a string".into());
     };
@@ -383,6 +458,11 @@ fn format_fn(args: &[Value]) -> Result<Value, String> {
                 out.push(c);
                 i += 1;
             }
+        }
+        if out.len() > MAX_OUTPUT {
+            return Err(capped(format!(
+                "format() produces more than {MAX_OUTPUT} bytes (driftgate's cap)"
+            )));
         }
     }
     Ok(Value::String(out))

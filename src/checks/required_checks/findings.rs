@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::contexts::{Analysis, Emitter, Unresolved};
+use super::contexts::{Analysis, Emitter, Silent, Unresolved};
 use super::patterns::{RequiredPattern, RequiredSet};
 use crate::outcome::Finding;
 
@@ -12,35 +12,73 @@ const SUGGESTIONS: usize = 3;
 /// Below this many emitted contexts, threads cost more than they save.
 const PARALLEL_FROM: usize = 4096;
 
-pub fn evaluate(required: &[String], a: &Analysis, branch: &str) -> Vec<Finding> {
+pub fn evaluate(set: &RequiredSet, a: &Analysis, branch: &str) -> Vec<Finding> {
     let mut out = Vec::new();
-    let mut patterns = Vec::new();
-    for text in required {
-        match RequiredPattern::new(text) {
-            Ok(p) => patterns.push(p),
-            Err(e) => out.push(Finding::problem(
-                "invalid-pattern",
-                text,
-                format!("the required context is not a valid glob ({e}); the forge cannot match it, so pull requests wait for it"),
-            )),
-        }
+    for (text, e) in &set.invalid {
+        out.push(Finding::problem(
+            "invalid-pattern",
+            text,
+            format!("the required context is not a valid glob ({e}); the forge cannot match it, so pull requests wait for it"),
+        ));
     }
+    let n = set.patterns.len();
     // Which patterns each emitter satisfies, computed once: the rest is lookups.
-    let set = RequiredSet::new(&patterns);
     let hits: Vec<Vec<usize>> = a
         .emitters
         .iter()
         .map(|e| set.matching(&e.context))
         .collect();
-    let mut by_pattern: Vec<Vec<&Emitter>> = vec![Vec::new(); patterns.len()];
+    let mut by_pattern: Vec<Vec<&Emitter>> = vec![Vec::new(); n];
     for (e, h) in a.emitters.iter().zip(&hits) {
         for i in h {
-            by_pattern[*i].push(e);
+            if let Some(v) = by_pattern.get_mut(*i) {
+                v.push(e);
+            }
+        }
+    }
+    // Which patterns each unresolved job could post: either glob accepts the other's text. Each
+    // job's template is compiled once.
+    let mut could: Vec<Vec<&Unresolved>> = vec![Vec::new(); n];
+    let mut could_any = vec![false; a.unresolved.len()];
+    for (j, u) in a.unresolved.iter().enumerate() {
+        let mut which = set.matching(&u.template);
+        if let Ok(t) = RequiredPattern::new(&u.template) {
+            which.extend(
+                set.patterns
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, p)| t.matches(p))
+                    .map(|(i, _)| i),
+            );
+        }
+        which.sort_unstable();
+        which.dedup();
+        could_any[j] = !which.is_empty();
+        for i in which {
+            if let Some(v) = could.get_mut(i) {
+                v.push(u);
+            }
+        }
+    }
+    let mut silent: Vec<Vec<&Silent>> = vec![Vec::new(); n];
+    for s in &a.silent {
+        for i in set.matching(&s.context) {
+            if let Some(v) = silent.get_mut(i) {
+                v.push(s);
+            }
         }
     }
     let contexts = lowered(a);
-    for (p, matching) in patterns.iter().zip(&by_pattern) {
-        out.extend(check_pattern(p, matching, a, &contexts, branch));
+    for (i, text) in set.patterns.iter().enumerate() {
+        out.extend(check_pattern(
+            text,
+            &by_pattern[i],
+            &could[i],
+            &silent[i],
+            a,
+            &contexts,
+            branch,
+        ));
     }
     for b in &a.broken {
         out.push(
@@ -55,33 +93,34 @@ pub fn evaluate(required: &[String], a: &Analysis, branch: &str) -> Vec<Finding>
             .at(b.file.clone(), b.line),
         );
     }
-    for u in &a.unresolved {
+    for (u, could) in a.unresolved.iter().zip(could_any) {
         let subject = format!("{} job {}", u.file, u.job);
-        if patterns.iter().any(|p| could_match(u, p)) {
-            out.push(
-                Finding::unverified(
-                    "unverifiable",
-                    subject,
-                    format!(
-                        "the job's context cannot be computed statically ({}); it could post a required context ({})",
-                        u.reason, u.template
-                    ),
-                )
-                .at(u.file.clone(), Some(u.line)),
-            );
+        let f = if u.capped {
+            Finding::unverified(
+                "unverifiable",
+                subject,
+                format!("the job's contexts are not computed: {}", u.reason),
+            )
+        } else if could {
+            Finding::unverified(
+                "unverifiable",
+                subject,
+                format!(
+                    "the job's context cannot be computed statically ({}); it could post a required context ({})",
+                    u.reason, u.template
+                ),
+            )
         } else {
-            out.push(
-                Finding::notice(
-                    "unresolved",
-                    subject,
-                    format!(
-                        "the job's context cannot be computed statically ({}); whatever it posts ({}) matches no required context",
-                        u.reason, u.template
-                    ),
-                )
-                .at(u.file.clone(), Some(u.line)),
-            );
-        }
+            Finding::notice(
+                "unresolved",
+                subject,
+                format!(
+                    "the job's context cannot be computed statically ({}); whatever it posts ({}) matches no required context",
+                    u.reason, u.template
+                ),
+            )
+        };
+        out.push(f.at(u.file.clone(), Some(u.line)));
     }
     out.extend(duplicates(a));
     let mut extra = BTreeMap::new();
@@ -100,8 +139,10 @@ pub fn evaluate(required: &[String], a: &Analysis, branch: &str) -> Vec<Finding>
 }
 
 fn check_pattern(
-    p: &RequiredPattern,
+    text: &str,
     matching: &[&Emitter],
+    could: &[&Unresolved],
+    silent: &[&Silent],
     a: &Analysis,
     contexts: &[(String, &str)],
     branch: &str,
@@ -114,7 +155,7 @@ fn check_pattern(
                 .collect();
             let f = Finding::warning(
                 "conditional",
-                p.text.clone(),
+                text,
                 format!(
                     "only conditional emitters post it ({}): {}; pull requests outside the condition may wait forever",
                     emitters.into_iter().collect::<Vec<_>>().join(", "),
@@ -126,8 +167,8 @@ fn check_pattern(
         }
         return Vec::new();
     }
-    let could: Vec<&Unresolved> = a.unresolved.iter().filter(|u| could_match(u, p)).collect();
-    if !could.is_empty() || !a.broken.is_empty() {
+    let capped = a.unresolved.iter().any(|u| u.capped);
+    if !could.is_empty() || !a.broken.is_empty() || capped {
         let mut why: Vec<String> = could
             .iter()
             .map(|u| format!("{} job {} ({})", u.file, u.job, u.reason))
@@ -137,19 +178,23 @@ fn check_pattern(
                 .iter()
                 .map(|b| format!("{} does not parse", b.file)),
         );
+        why.extend(
+            a.unresolved
+                .iter()
+                .filter(|u| u.capped && !could.iter().any(|c| std::ptr::eq(*c, *u)))
+                .map(|u| format!("{} job {} is over a cap", u.file, u.job)),
+        );
         return vec![Finding::unverified(
             "unverifiable",
-            p.text.clone(),
+            text,
             format!(
                 "no workflow job is proven to post it, and some could: {}",
                 why.join("; ")
             ),
         )];
     }
-    let silent: Vec<String> = a
-        .silent
+    let silent: Vec<String> = silent
         .iter()
-        .filter(|s| p.matches(&s.context))
         .map(|s| format!("{} job {} names it, but {}", s.file, s.job, s.reason))
         .collect();
     let mut msg = format!(
@@ -158,10 +203,7 @@ fn check_pattern(
     if !silent.is_empty() {
         msg.push_str(&format!(": {}", silent.join("; ")));
     }
-    vec![
-        Finding::problem("orphan", p.text.clone(), msg)
-            .with_suggestions(suggest(&p.text, contexts)),
-    ]
+    vec![Finding::problem("orphan", text, msg).with_suggestions(suggest(text, contexts))]
 }
 
 /// Emitted contexts, unique and lower-cased once, for suggestions.
@@ -209,15 +251,6 @@ fn suggest(required: &str, contexts: &[(String, &str)]) -> Vec<String> {
         .take(SUGGESTIONS)
         .map(|(_, c)| c)
         .collect()
-}
-
-/// Whether an unresolved job could post something the pattern matches: either glob accepts the
-/// other's text.
-fn could_match(u: &Unresolved, p: &RequiredPattern) -> bool {
-    if p.matches(&u.template) {
-        return true;
-    }
-    RequiredPattern::new(&u.template).is_ok_and(|t| t.matches(&p.text))
 }
 
 fn duplicates(a: &Analysis) -> Vec<Finding> {
@@ -281,7 +314,8 @@ mod tests {
     fn an_orphan_names_its_closest_emitters_and_a_broken_file_makes_it_unverifiable() {
         let mut a = Analysis::default();
         a.emitters.push(emitter("ci / test (pull_request)"));
-        let f = evaluate(&["ci / test (push)".into()], &a, "main");
+        let set = RequiredSet::new(&["ci / test (push)".into()]).expect("set");
+        let f = evaluate(&set, &a, "main");
         assert_eq!(f[0].kind, "orphan");
         assert_eq!(f[0].suggestions, ["ci / test (pull_request)"]);
         a.broken
@@ -290,10 +324,7 @@ mod tests {
                 line: None,
                 reason: "bad".into(),
             });
-        let kinds: Vec<&str> = evaluate(&["ci / test (push)".into()], &a, "main")
-            .iter()
-            .map(|f| f.kind)
-            .collect();
+        let kinds: Vec<&str> = evaluate(&set, &a, "main").iter().map(|f| f.kind).collect();
         assert!(
             kinds.contains(&"unverifiable") && !kinds.contains(&"orphan"),
             "{kinds:?}"

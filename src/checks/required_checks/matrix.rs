@@ -2,12 +2,24 @@
 //! and the `" (v1, v2)"` suffix the forges append, with values printed as Go's `fmt.Sprint`
 //! prints what yaml.v3 decoded.
 
+use std::collections::{HashMap, HashSet};
+
 use serde_json::{Map, Value};
 
 use super::expr;
 
 /// One leg: matrix key → value.
 pub type Leg = Map<String, Value>;
+
+/// Legs per job, at most. Neither forge caps a matrix (act's `GetMatrixes` has no limit; GitHub
+/// refuses more than 256); past this a job is unverifiable rather than expanded.
+pub const MAX_LEGS: usize = 1024;
+/// The product of the axes before `exclude`, at most (checked before anything is allocated).
+pub const MAX_PRODUCT: usize = 65_536;
+/// Legs × axes of that product, at most (many one-value axes cost memory, not legs).
+pub const MAX_CELLS: usize = 4_000_000;
+/// Include/exclude matching work (legs × distinct key sets, plus include applications), at most.
+pub const MAX_MATCH_WORK: usize = 4_000_000;
 
 /// Why a matrix could not be expanded statically.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,6 +28,8 @@ pub enum MatrixError {
     Dynamic(String),
     /// The forge rejects the workflow (e.g. an exclude key that is no matrix key).
     Invalid(String),
+    /// Over one of driftgate's caps: the message names it.
+    TooLarge(String),
 }
 
 /// What `strategy.matrix` holds, before expansion.
@@ -53,7 +67,10 @@ pub fn has_expression(m: &Map<String, Value>) -> Option<String> {
     })
 }
 
-/// Expands a mapping matrix into its legs as act does.
+/// Expands a mapping matrix into its legs as act's `GetMatrixes` does (product, then `exclude`
+/// by partial match, then each `include` extends every leg it fits on the original axes or
+/// becomes a leg of its own), within the caps above. Include and exclude entries are matched
+/// through hash indexes keyed by the axes they name, never leg × entry.
 pub fn expand(m: &Map<String, Value>) -> Result<Vec<Leg>, MatrixError> {
     let mut axes: Vec<(&String, &Vec<Value>)> = Vec::new();
     for (k, v) in m {
@@ -93,63 +110,238 @@ pub fn expand(m: &Map<String, Value>) -> Result<Vec<Leg>, MatrixError> {
     };
     let includes_all = entries("include")?;
     let excludes = entries("exclude")?;
-    let is_axis = |k: &str| axes.iter().any(|(a, _)| a.as_str() == k);
+    let axis_of = |k: &str| axes.iter().position(|(a, _)| a.as_str() == k);
 
     for ex in &excludes {
-        if let Some(k) = ex.keys().find(|k| !is_axis(k)) {
+        if let Some(k) = ex.keys().find(|k| axis_of(k).is_none()) {
             return Err(MatrixError::Invalid(format!(
                 "matrix exclude key {k:?} does not match any key within the matrix"
             )));
         }
     }
 
-    // Cartesian product; no axes or an empty axis gives no legs.
-    let mut legs: Vec<Leg> = Vec::new();
-    if !axes.is_empty() && axes.iter().all(|(_, items)| !items.is_empty()) {
-        legs.push(Leg::new());
-        for (k, items) in &axes {
-            let mut next = Vec::with_capacity(legs.len() * items.len());
+    // Each axis value gets an id; equal values (as Go's reflect.DeepEqual sees them) share it.
+    let mut ids = ValueIds::default();
+    let axis_ids: Vec<Vec<u32>> = axes
+        .iter()
+        .map(|(_, items)| items.iter().map(|v| ids.id(v)).collect())
+        .collect();
+
+    // Cartesian product as value-id tuples; no axes or an empty axis gives no legs.
+    let mut legs: Vec<Vec<u32>> = Vec::new();
+    if !axes.is_empty() && axis_ids.iter().all(|v| !v.is_empty()) {
+        let product = axis_ids
+            .iter()
+            .try_fold(1usize, |acc, v| acc.checked_mul(v.len()))
+            .filter(|p| *p <= MAX_PRODUCT)
+            .ok_or_else(|| {
+                MatrixError::TooLarge(format!(
+                    "the matrix has more than {MAX_PRODUCT} combinations before exclude (driftgate's cap)"
+                ))
+            })?;
+        if product.saturating_mul(axes.len()) > MAX_CELLS {
+            return Err(MatrixError::TooLarge(format!(
+                "the matrix has {product} combinations of {} axes, over driftgate's cap of {MAX_CELLS} values",
+                axes.len()
+            )));
+        }
+        legs.reserve(product);
+        legs.push(Vec::with_capacity(axes.len()));
+        for values in &axis_ids {
+            let mut next = Vec::with_capacity(legs.len() * values.len());
             for leg in &legs {
-                for item in items.iter() {
+                for v in values {
                     let mut l = leg.clone();
-                    l.insert((*k).clone(), item.clone());
+                    l.push(*v);
                     next.push(l);
                 }
             }
             legs = next;
         }
     }
-    legs.retain(|leg| !excludes.iter().any(|ex| common_keys_match(leg, ex)));
 
-    // act splits includes before expanding: an entry that names no matrix key (the keys of `m`,
-    // include/exclude among them) is always a new leg.
+    let mut work = 0usize;
+    let mut spend = |n: usize| -> Result<(), MatrixError> {
+        work = work.saturating_add(n);
+        if work > MAX_MATCH_WORK {
+            Err(MatrixError::TooLarge(format!(
+                "matching the matrix include/exclude entries takes more than {MAX_MATCH_WORK} steps (driftgate's cap)"
+            )))
+        } else {
+            Ok(())
+        }
+    };
+
+    // exclude: partial match on the axes each entry names. An entry naming a value no axis has
+    // can never match.
+    let mut by_keys: HashMap<Vec<usize>, HashSet<Vec<u32>>> = HashMap::new();
+    for ex in &excludes {
+        let mut keys: Vec<(usize, u32)> = Vec::with_capacity(ex.len());
+        let mut possible = true;
+        for (k, v) in ex.iter() {
+            match (axis_of(k), ids.find(v)) {
+                (Some(a), Some(id)) => keys.push((a, id)),
+                _ => possible = false,
+            }
+        }
+        if possible {
+            keys.sort_unstable();
+            let (axes_named, values): (Vec<usize>, Vec<u32>) = keys.into_iter().unzip();
+            by_keys.entry(axes_named).or_default().insert(values);
+        }
+    }
+    if !by_keys.is_empty() {
+        spend(legs.len().saturating_mul(by_keys.len()))?;
+        legs.retain(|leg| {
+            !by_keys.iter().any(|(axes_named, values)| {
+                let projected: Vec<u32> = axes_named.iter().map(|a| leg[*a]).collect();
+                values.contains(&projected)
+            })
+        });
+    }
+    if legs.len() > MAX_LEGS {
+        return Err(too_many_legs(legs.len()));
+    }
+
+    // include: act first sets apart the entries that name no key of the matrix (include and
+    // exclude among them): those are always legs of their own.
     let (includes, mut extra): (Vec<_>, Vec<_>) = includes_all
         .into_iter()
         .partition(|inc| inc.keys().any(|k| m.contains_key(k)));
-    for inc in includes {
-        let mut matched = false;
-        for leg in legs.iter_mut() {
-            // Only the original axes decide a match; keys added by earlier includes do not.
-            let fits = leg
-                .iter()
-                .all(|(k, v)| !is_axis(k) || inc.get(k).is_none_or(|iv| iv == v));
-            if fits {
-                matched = true;
-                for (k, v) in inc {
-                    leg.insert(k.clone(), v.clone());
+    // Each include fits the legs whose original axes agree with it on the axes it names.
+    let mut index: HashMap<Vec<usize>, HashMap<Vec<u32>, Vec<usize>>> = HashMap::new();
+    for (n, inc) in includes.iter().enumerate() {
+        let mut keys: Vec<(usize, u32)> = Vec::new();
+        let mut possible = true;
+        for (k, v) in inc.iter() {
+            if let Some(a) = axis_of(k) {
+                match ids.find(v) {
+                    Some(id) => keys.push((a, id)),
+                    None => possible = false,
                 }
             }
         }
-        if !matched {
+        if !possible {
+            continue;
+        }
+        keys.sort_unstable();
+        let (axes_named, values): (Vec<usize>, Vec<u32>) = keys.into_iter().unzip();
+        index
+            .entry(axes_named)
+            .or_default()
+            .entry(values)
+            .or_default()
+            .push(n);
+    }
+    spend(legs.len().saturating_mul(index.len()))?;
+    let mut matched = vec![false; includes.len()];
+    let mut out: Vec<Leg> = Vec::with_capacity(legs.len());
+    for leg in &legs {
+        let mut fits: Vec<usize> = Vec::new();
+        for (axes_named, by_values) in &index {
+            let projected: Vec<u32> = axes_named.iter().map(|a| leg[*a]).collect();
+            if let Some(list) = by_values.get(&projected) {
+                fits.extend_from_slice(list);
+            }
+        }
+        spend(fits.len())?;
+        fits.sort_unstable();
+        let mut l = Leg::new();
+        for (a, id) in leg.iter().enumerate() {
+            l.insert(axes[a].0.clone(), ids.value(*id).clone());
+        }
+        for n in fits {
+            matched[n] = true;
+            for (k, v) in includes[n] {
+                l.insert(k.clone(), v.clone());
+            }
+        }
+        out.push(l);
+    }
+    for (inc, hit) in includes.into_iter().zip(matched) {
+        if !hit {
             extra.push(inc);
         }
     }
-    legs.extend(extra.into_iter().cloned());
-    Ok(legs)
+    if out.len() + extra.len() > MAX_LEGS {
+        return Err(too_many_legs(out.len() + extra.len()));
+    }
+    out.extend(extra.into_iter().cloned());
+    Ok(out)
 }
 
-fn common_keys_match(leg: &Leg, other: &Map<String, Value>) -> bool {
-    leg.iter().all(|(k, v)| other.get(k).is_none_or(|o| o == v))
+fn too_many_legs(n: usize) -> MatrixError {
+    MatrixError::TooLarge(format!(
+        "the matrix expands to {n} legs, over driftgate's cap of {MAX_LEGS} per job"
+    ))
+}
+
+/// Small integer ids for matrix values, equal values sharing one. Equality is Go's
+/// `reflect.DeepEqual` on what yaml.v3 decoded: maps regardless of key order, an integer never
+/// equal to a float.
+#[derive(Default)]
+struct ValueIds {
+    by_text: HashMap<String, u32>,
+    values: Vec<Value>,
+}
+
+impl ValueIds {
+    fn id(&mut self, v: &Value) -> u32 {
+        let key = canonical(v);
+        if let Some(id) = self.by_text.get(&key) {
+            return *id;
+        }
+        let id = self.values.len() as u32;
+        self.values.push(v.clone());
+        self.by_text.insert(key, id);
+        id
+    }
+
+    fn find(&self, v: &Value) -> Option<u32> {
+        self.by_text.get(&canonical(v)).copied()
+    }
+
+    fn value(&self, id: u32) -> &Value {
+        &self.values[id as usize]
+    }
+}
+
+/// A text that is equal for equal values: JSON with object keys sorted.
+fn canonical(v: &Value) -> String {
+    fn write(v: &Value, out: &mut String) {
+        match v {
+            Value::Object(m) => {
+                let mut keys: Vec<&String> = m.keys().collect();
+                keys.sort();
+                out.push('{');
+                for k in keys {
+                    out.push_str(&Value::String(k.clone()).to_string());
+                    out.push(':');
+                    if let Some(x) = m.get(k) {
+                        write(x, out);
+                    }
+                    out.push(',');
+                }
+                out.push('}');
+            }
+            Value::Array(items) => {
+                out.push('[');
+                for x in items {
+                    write(x, out);
+                    out.push(',');
+                }
+                out.push(']');
+            }
+            Value::Number(n) if n.is_f64() => {
+                out.push('f');
+                out.push_str(&n.to_string());
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    let mut out = String::new();
+    write(v, &mut out);
+    out
 }
 
 fn short(v: &Value) -> String {
@@ -165,7 +357,11 @@ fn short(v: &Value) -> String {
 pub fn suffix(leg: &Leg) -> String {
     let mut keys: Vec<&String> = leg.keys().collect();
     keys.sort();
-    let vals: Vec<String> = keys.iter().map(|k| go_sprint(&leg[k.as_str()])).collect();
+    let vals: Vec<String> = keys
+        .iter()
+        .filter_map(|k| leg.get(k.as_str()))
+        .map(go_sprint)
+        .collect();
     format!("({})", vals.join(", "))
 }
 

@@ -32,6 +32,9 @@ use crate::forge::version::{Flavor, Version};
 use crate::outcome::Finding;
 use crate::report::Report;
 
+/// A protection file larger than this is refused (the API's own answers are capped at the same).
+const PROTECTION_FILE_BYTES: u64 = 16 * 1024 * 1024;
+
 /// `--flavor`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum FlavorChoice {
@@ -70,6 +73,8 @@ struct Facts {
     dirs: Vec<String>,
     files: usize,
     analysis: contexts::Analysis,
+    /// The required patterns as prepared for matching, shared by findings and report.
+    set: Option<patterns::RequiredSet>,
     requests: usize,
 }
 
@@ -178,12 +183,8 @@ async fn check(
     let rules = match (&o.protection_file, forge, &facts.repo) {
         _ if !o.required.is_empty() => None,
         (Some(path), _, _) => {
-            let text = std::fs::read_to_string(path).map_err(|e| {
-                Error::Usage(format!(
-                    "cannot read the protection file {}: {e}",
-                    path.display()
-                ))
-            })?;
+            let text = crate::fsread::read_text(path, PROTECTION_FILE_BYTES, true)
+                .map_err(|e| Error::Usage(format!("the protection file {} {e}", path.display())))?;
             let rules = rules::parse_rules(&text)
                 .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
             facts.required_source = Some(format!("--protection-file {}", path.display()));
@@ -237,7 +238,17 @@ async fn check(
         .unwrap_or_else(|| "the protected branch".into());
     // With nothing required there is nothing to prove: the notice from `pick_rule` says why.
     if !required.is_empty() {
-        findings.extend(findings::evaluate(&required, &analysis, &branch));
+        match patterns::RequiredSet::new(&required) {
+            Ok(set) => {
+                findings.extend(findings::evaluate(&set, &analysis, &branch));
+                facts.set = Some(set);
+            }
+            Err(cap) => findings.push(Finding::unverified(
+                "unverifiable",
+                "required contexts",
+                format!("{cap}; nothing was checked"),
+            )),
+        }
     }
     facts.analysis = analysis;
     Ok(())
@@ -312,7 +323,7 @@ async fn flavor_and_version(
         (FlavorChoice::Forgejo, _) => (Flavor::Forgejo, "--flavor".to_string()),
         (FlavorChoice::Auto, Some((fl, _, raw))) => (*fl, format!("server reports {raw}")),
         (FlavorChoice::Auto, None) => {
-            if o.root.join(".forgejo/workflows").is_dir() {
+            if crate::fsread::is_real_dir(&o.root, ".forgejo/workflows") {
                 (
                     Flavor::Forgejo,
                     "offline: .forgejo/workflows exists".to_string(),

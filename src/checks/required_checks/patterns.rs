@@ -2,14 +2,22 @@
 //! Gitea's `services/pull/commit_status.go`), branch-rule names and workflow branch filters
 //! (`/` separates: `*` stops at it, `**` crosses it).
 
+use std::collections::{HashMap, HashSet};
+
 use globset::{Candidate, Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
+
+/// Distinct required patterns, at most; a rule requiring more is not checked (unverifiable).
+pub const MAX_REQUIRED: usize = 10_000;
+/// Distinct glob patterns compiled, at most (each costs ~25 µs and ~12 KB); literal patterns are
+/// compared as strings and cost nothing to prepare.
+pub const MAX_GLOBS: usize = 1_000;
 
 /// A required context as the forge matches it.
 #[derive(Debug, Clone)]
 pub struct RequiredPattern {
     pub text: String,
-    glob: Glob,
-    matcher: GlobMatcher,
+    /// `None` for a literal (no glob syntax): compared as a string.
+    matcher: Option<GlobMatcher>,
 }
 
 fn required_glob(text: &str) -> Result<Glob, String> {
@@ -21,42 +29,108 @@ fn required_glob(text: &str) -> Result<Glob, String> {
         .map_err(|e| e.kind().to_string())
 }
 
+/// Whether a pattern is a plain string: no character that means anything to the glob syntax.
+pub fn is_literal(text: &str) -> bool {
+    !text.contains(['*', '?', '[', ']', '{', '}', '\\'])
+}
+
 impl RequiredPattern {
     pub fn new(text: &str) -> Result<RequiredPattern, String> {
-        let glob = required_glob(text)?;
+        let matcher = if is_literal(text) {
+            None
+        } else {
+            Some(required_glob(text)?.compile_matcher())
+        };
         Ok(RequiredPattern {
             text: text.to_string(),
-            matcher: glob.compile_matcher(),
-            glob,
+            matcher,
         })
     }
 
     pub fn matches(&self, context: &str) -> bool {
-        self.matcher.is_match(context)
+        match &self.matcher {
+            None => self.text == context,
+            Some(m) => m.is_match(context),
+        }
     }
 }
 
-/// All required patterns compiled together, so that each context is matched once against the
-/// whole set instead of once per pattern (thousands of contexts × hundreds of patterns).
+/// The required patterns of a rule, prepared once and shared by the findings and the report:
+/// de-duplicated, literals in a hash map, globs compiled together into one set, so that each
+/// context is matched once against the whole rule.
+#[derive(Debug)]
 pub struct RequiredSet {
-    set: GlobSet,
+    /// Distinct valid patterns, in the order the rule lists them.
+    pub patterns: Vec<String>,
+    /// Patterns that are not valid globs, with the reason.
+    pub invalid: Vec<(String, String)>,
+    literal: HashMap<String, usize>,
+    globs: GlobSet,
+    /// Index into `patterns` of each glob in `globs`.
+    glob_index: Vec<usize>,
 }
 
 impl RequiredSet {
-    pub fn new(patterns: &[RequiredPattern]) -> RequiredSet {
-        let mut b = GlobSetBuilder::new();
-        for p in patterns {
-            b.add(p.glob.clone());
+    /// Prepares `required`, or says which cap it is over.
+    pub fn new(required: &[String]) -> Result<RequiredSet, String> {
+        let mut seen: HashSet<&str> = HashSet::new();
+        let distinct: Vec<&String> = required.iter().filter(|p| seen.insert(p)).collect();
+        if distinct.len() > MAX_REQUIRED {
+            return Err(format!(
+                "the rule requires {} distinct contexts, over driftgate's cap of {MAX_REQUIRED}",
+                distinct.len()
+            ));
+        }
+        let globs = distinct.iter().filter(|p| !is_literal(p)).count();
+        if globs > MAX_GLOBS {
+            return Err(format!(
+                "the rule requires {globs} distinct glob patterns, over driftgate's cap of {MAX_GLOBS}"
+            ));
+        }
+        let mut set = RequiredSet {
+            patterns: Vec::new(),
+            invalid: Vec::new(),
+            literal: HashMap::new(),
+            globs: GlobSet::empty(),
+            glob_index: Vec::new(),
+        };
+        let mut builder = GlobSetBuilder::new();
+        for text in distinct {
+            if is_literal(text) {
+                set.literal.insert(text.clone(), set.patterns.len());
+                set.patterns.push(text.clone());
+                continue;
+            }
+            match required_glob(text) {
+                Ok(g) => {
+                    builder.add(g);
+                    set.glob_index.push(set.patterns.len());
+                    set.patterns.push(text.clone());
+                }
+                Err(e) => set.invalid.push((text.clone(), e)),
+            }
         }
         // Every glob already compiled alone; a set of valid globs cannot fail to build.
-        RequiredSet {
-            set: b.build().unwrap_or_else(|_| GlobSet::empty()),
-        }
+        set.globs = builder.build().unwrap_or_else(|_| GlobSet::empty());
+        Ok(set)
     }
 
-    /// Indices (into the patterns given to `new`) of the patterns `context` satisfies.
+    /// Indices (into `patterns`) of the patterns `context` satisfies, ascending.
     pub fn matching(&self, context: &str) -> Vec<usize> {
-        self.set.matches_candidate(&Candidate::new(context))
+        let mut out: Vec<usize> = Vec::new();
+        if let Some(i) = self.literal.get(context) {
+            out.push(*i);
+        }
+        if !self.glob_index.is_empty() {
+            out.extend(
+                self.globs
+                    .matches_candidate(&Candidate::new(context))
+                    .into_iter()
+                    .filter_map(|g| self.glob_index.get(g).copied()),
+            );
+            out.sort_unstable();
+        }
+        out
     }
 }
 

@@ -5,7 +5,6 @@ use serde_json::{Value, json};
 use super::Facts;
 use std::collections::{BTreeSet, HashMap};
 
-use super::patterns::{RequiredPattern, RequiredSet};
 use crate::outcome::Finding;
 use crate::report::{Report, Section};
 
@@ -44,28 +43,28 @@ pub(super) fn build(f: &Facts, findings: Vec<Finding>) -> Report {
         .push(("emitted".into(), format!("{} context(s)", a.emitters.len())));
 
     // Who posts each required pattern: one set match per emitted context, then lookups.
-    let valid: Vec<(usize, RequiredPattern)> = f
-        .required
-        .iter()
-        .enumerate()
-        .filter_map(|(i, p)| RequiredPattern::new(p).ok().map(|p| (i, p)))
-        .collect();
-    let patterns: Vec<RequiredPattern> = valid.iter().map(|(_, p)| p.clone()).collect();
-    let set = RequiredSet::new(&patterns);
-    let mut posted_by: Vec<BTreeSet<String>> = vec![BTreeSet::new(); f.required.len()];
-    for e in &a.emitters {
-        for k in set.matching(&e.context) {
-            posted_by[valid[k].0].insert(format!("{} job {}", e.file, e.job));
+    let mut posted_by: HashMap<&str, BTreeSet<String>> = HashMap::new();
+    if let Some(set) = &f.set {
+        for e in &a.emitters {
+            for k in set.matching(&e.context) {
+                if let Some(p) = set.patterns.get(k) {
+                    posted_by
+                        .entry(p.as_str())
+                        .or_default()
+                        .insert(format!("{} job {}", e.file, e.job));
+                }
+            }
         }
     }
     let mut status: HashMap<&str, &str> = HashMap::new();
     for x in r.findings.iter().filter(|x| x.kind != "extra") {
         status.entry(x.subject.as_str()).or_insert(x.kind);
     }
+    let nobody = BTreeSet::new();
     let rows = f
         .required
         .iter()
-        .zip(&posted_by)
+        .map(|text| (text, posted_by.get(text.as_str()).unwrap_or(&nobody)))
         .map(|(text, by)| {
             vec![
                 text.clone(),

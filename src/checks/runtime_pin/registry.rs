@@ -28,6 +28,9 @@ pub struct Credentials {
 
 pub fn credentials_from_env() -> Option<Credentials> {
     let get = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
+    if let Some(p) = get(PASSWORD_ENV) {
+        crate::secrets::register(&p);
+    }
     Some(Credentials {
         username: get(USERNAME_ENV)?,
         password: get(PASSWORD_ENV)?,

@@ -1,0 +1,131 @@
+//! The one redaction path. Every secret driftgate knows — the forge token, the issue token, the
+//! registry password, tokens a registry hands out — is registered here once, and every output
+//! (stdout, stderr, summary, step outputs, report, issue and comment bodies, error messages
+//! built from remote text) is passed through [`redact`] before it is written.
+//!
+//! A multi-line secret is registered line by line as well as whole: a runner masks it line by
+//! line (one `::add-mask::` per line), and any one line of it must not appear anywhere else.
+
+use std::borrow::Cow;
+use std::sync::RwLock;
+
+/// Values shorter than this are not redacted: they would blank ordinary words and punctuation
+/// (a JSON key's `{` line), and no real token is that short.
+pub const MIN_SECRET_CHARS: usize = 4;
+
+/// Environment variables that hold secrets for some check, whichever check runs.
+pub const SECRET_VARS: [&str; 7] = [
+    "DRIFTGATE_TOKEN",
+    "GITEA_TOKEN",
+    "FORGEJO_TOKEN",
+    "GITHUB_TOKEN",
+    "DRIFTGATE_ISSUE_TOKEN",
+    "DRIFTGATE_REGISTRY_PASSWORD",
+    // The action's `token` input, as the runner passes it.
+    "INPUT_TOKEN",
+];
+
+static REGISTRY: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// The pieces of a secret value that must never be printed: the whole (trimmed) value and each
+/// of its lines, longest first, each at least [`MIN_SECRET_CHARS`] characters.
+pub fn pieces(value: &str) -> Vec<String> {
+    let mut out: Vec<String> = std::iter::once(value.trim())
+        .chain(value.lines().map(str::trim))
+        .filter(|p| p.chars().count() >= MIN_SECRET_CHARS)
+        .map(str::to_string)
+        .collect();
+    out.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    out.dedup();
+    out
+}
+
+/// Registers a secret (and each of its lines) for redaction everywhere.
+pub fn register(value: &str) {
+    let new = pieces(value);
+    if new.is_empty() {
+        return;
+    }
+    if let Ok(mut r) = REGISTRY.write() {
+        for p in new {
+            if !r.contains(&p) {
+                r.push(p);
+            }
+        }
+        // Longest first, so that a secret containing another is replaced whole.
+        r.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
+    }
+}
+
+/// Registers the value of every variable in `names` that is set.
+pub fn register_env(names: &[&str], getenv: &dyn Fn(&str) -> Option<String>) {
+    for n in names {
+        if let Some(v) = getenv(n) {
+            register(&v);
+        }
+    }
+}
+
+/// Whether any secret is registered (redaction is skipped entirely when none is).
+pub fn any() -> bool {
+    REGISTRY.read().map(|r| !r.is_empty()).unwrap_or(true)
+}
+
+/// `text` with every registered secret replaced by `***`. Borrowed when nothing matched.
+pub fn redact(text: &str) -> Cow<'_, str> {
+    let Ok(r) = REGISTRY.read() else {
+        // A poisoned lock means a thread panicked mid-registration: print nothing raw.
+        return Cow::Owned("*** (redaction unavailable)".into());
+    };
+    let mut out: Cow<'_, str> = Cow::Borrowed(text);
+    for s in r.iter() {
+        if out.contains(s.as_str()) {
+            out = Cow::Owned(out.replace(s.as_str(), "***"));
+        }
+    }
+    out
+}
+
+/// The `::add-mask::` lines a runner needs for `value`: one per line of at least
+/// [`MIN_SECRET_CHARS`] characters (masking `{` would blank every brace of the log), escaped as
+/// workflow-command data so that the runner unescapes them back to the literal line.
+pub fn mask_commands(value: &str) -> Vec<String> {
+    value
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.chars().count() >= MIN_SECRET_CHARS)
+        .map(|l| format!("::add-mask::{}", crate::report::escape::command_data(l)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn multi_line_secrets_are_masked_and_redacted_line_by_line() {
+        let v = "first-line\nsecond\n::stop-commands::x\n}";
+        assert_eq!(
+            mask_commands(v),
+            [
+                "::add-mask::first-line",
+                "::add-mask::second",
+                "::add-mask::::stop-commands::x",
+            ]
+        );
+        let p = pieces(v);
+        assert!(p.contains(&"second".to_string()));
+        assert!(p.contains(&"::stop-commands::x".to_string()));
+        // Too short to redact without blanking ordinary text.
+        assert!(!p.contains(&"}".to_string()));
+        assert!(p.iter().any(|x| x.contains('\n')), "the whole value too");
+    }
+
+    #[test]
+    fn registered_secrets_are_redacted_longest_first() {
+        register("abcd-secret-value");
+        register("abcd");
+        assert_eq!(redact("x abcd-secret-value y abcd"), "x *** y ***");
+        assert!(matches!(redact("nothing here"), Cow::Borrowed(_)));
+    }
+}
