@@ -15,6 +15,10 @@ pub enum Error {
     /// 5xx/429 after retries, or a body that is not the JSON expected.
     #[error("{0}")]
     Unreachable(String),
+    /// Something could be read only in part (a listing stopped at a cap, pages that repeat):
+    /// what depends on it is unverifiable.
+    #[error("{0}")]
+    Incomplete(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -25,11 +29,15 @@ impl Error {
             Error::Usage(_) => Verdict::Usage,
             Error::Auth(_) => Verdict::Auth,
             Error::Unreachable(_) => Verdict::Unreachable,
+            Error::Incomplete(_) => Verdict::Partial,
         }
     }
 
     pub fn kind(&self) -> &'static str {
-        self.verdict().as_str()
+        match self {
+            Error::Incomplete(_) => "unverifiable",
+            other => other.verdict().as_str(),
+        }
     }
 
     /// The error as a finding, so that fail-closed errors travel through the same reports.
@@ -54,6 +62,7 @@ mod tests {
         assert_eq!(Error::Usage("x".into()).verdict().exit_code(), 1);
         assert_eq!(Error::Auth("x".into()).verdict().exit_code(), 3);
         assert_eq!(Error::Unreachable("x".into()).verdict().exit_code(), 5);
+        assert_eq!(Error::Incomplete("x".into()).verdict().exit_code(), 8);
         let f = Error::Auth("denied".into()).into_finding("repo");
         assert_eq!(
             (f.kind, f.severity, f.verdict),

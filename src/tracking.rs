@@ -90,12 +90,7 @@ pub async fn sync(
     summary: &str,
 ) -> Result<Action, Error> {
     let marker = t.marker();
-    let mine: Vec<Issue> = forge
-        .open_issues(&t.repo)
-        .await?
-        .into_iter()
-        .filter(|i| i.body.contains(&marker))
-        .collect();
+    let mine: Vec<Issue> = forge.open_issues(&t.repo, &marker).await?;
     match verdict {
         Verdict::Finding | Verdict::Partial => {}
         Verdict::Clean => {
@@ -153,12 +148,7 @@ pub async fn sync(
         }
     };
     // Another sweep may have opened one at the same moment: keep the oldest, close the rest.
-    let now: Vec<Issue> = forge
-        .open_issues(&t.repo)
-        .await?
-        .into_iter()
-        .filter(|i| i.body.contains(&marker))
-        .collect();
+    let now: Vec<Issue> = forge.open_issues(&t.repo, &marker).await?;
     let oldest = now.iter().map(|i| i.number).min().unwrap_or(keep);
     for dup in now.iter().filter(|i| i.number != oldest) {
         forge

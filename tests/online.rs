@@ -778,7 +778,7 @@ fn list_org_repos(forge: &FakeForge) -> Vec<Value> {
         .build()
         .unwrap();
     let items = rt
-        .block_on(client.list_all("/orgs/acme/repos", READ_HINT))
+        .block_on(client.list("/orgs/acme/repos", READ_HINT, |v| Ok(Some(v.clone()))))
         .unwrap();
     assert_eq!(client.http().sent().len(), forge.seen().len());
     items

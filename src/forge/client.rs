@@ -1,5 +1,6 @@
 //! The Gitea/Forgejo API v1 reads driftgate makes. Only GET: the gate is read-only.
 
+use std::collections::HashSet;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -10,8 +11,11 @@ use crate::error::Error;
 
 /// The most pages a listing is followed for (50 items each): a guard against a server that
 /// keeps answering.
-const MAX_PAGES: u32 = 1000;
+pub const MAX_PAGES: u32 = 1000;
 const PAGE_LIMIT: u32 = 50;
+/// Bytes of answers one listing may add up to, at most (an organisation of 20,000 repositories
+/// answers about 80 MB).
+pub const MAX_LISTING_BYTES: usize = 256 * 1024 * 1024;
 
 pub const PROTECTION_HINT: &str = "Reading branch protection needs a token of a repository admin \
 (with read:repository scope); the Actions job token gets 403, so pass a separate read-only admin token.";
@@ -103,38 +107,81 @@ impl Forge {
         Ok(a.json)
     }
 
-    /// Every item of a paginated list (`page`/`limit`, `X-Total-Count`). A list without
-    /// `X-Total-Count` is taken as unpaginated.
-    pub async fn list_all(&self, path: &str, hint: &str) -> Result<Vec<Value>, Error> {
+    /// Every item of a paginated list (`page`/`limit`). With a plausible `X-Total-Count` the page
+    /// count it gives says when to stop (Gitea drops items the token cannot see after paging, so
+    /// a page may come back short); without one (missing, negative, not a number, absurd) pages
+    /// are read until one comes back empty or short. A listing that stops at a cap, or whose
+    /// pages repeat, is `Error::Incomplete`: never read as whole.
+    /// Each item is passed to `keep` as it arrives, and only what it returns is kept, so that
+    /// memory holds what the caller needs, not every page.
+    pub async fn list<T>(
+        &self,
+        path: &str,
+        hint: &str,
+        keep: impl Fn(&Value) -> Result<Option<T>, Error>,
+    ) -> Result<Vec<T>, Error> {
         let mut items = Vec::new();
+        let mut bytes = 0usize;
+        let mut seen_pages: HashSet<u64> = HashSet::new();
         for page in 1..=MAX_PAGES {
             let sep = if path.contains('?') { '&' } else { '?' };
             let url = self.url(&format!("{path}{sep}page={page}&limit={PAGE_LIMIT}"));
             let what = format!("GET /api/v1{path} (page {page})");
-            let Answer { json, headers } = self.http.get_json(&url, &what, hint).await?;
+            let Answer {
+                json,
+                headers,
+                bytes: size,
+            } = self.http.get_json(&url, &what, hint).await?;
             let Value::Array(batch) = json else {
                 return Err(Error::Unreachable(format!(
                     "{what}: the answer is not a list"
                 )));
             };
             let n = batch.len();
-            items.extend(batch);
+            bytes = bytes.saturating_add(size);
+            if bytes > MAX_LISTING_BYTES {
+                return Err(Error::Incomplete(format!(
+                    "GET /api/v1{path}: the listing is larger than {MAX_LISTING_BYTES} bytes (driftgate's cap); it was not read whole"
+                )));
+            }
+            if n > 0 && !seen_pages.insert(page_hash(&batch)) {
+                return Err(Error::Incomplete(format!(
+                    "GET /api/v1{path}: page {page} repeats an earlier page (the server ignores paging?); the listing cannot be read whole"
+                )));
+            }
+            for item in &batch {
+                if let Some(t) = keep(item)? {
+                    items.push(t);
+                }
+            }
+            drop(batch);
             let total = headers
                 .get("x-total-count")
                 .and_then(|v| v.to_str().ok())
-                .and_then(|s| s.trim().parse::<usize>().ok());
-            // Gitea drops items the token cannot see after paging, so a page may come back
-            // short: the page count (total / limit), not the items collected, says when to stop.
-            // That also bounds a server that ignores `page`.
-            match total {
-                Some(t) if (page as usize) * (PAGE_LIMIT as usize) < t && n > 0 => continue,
-                _ => return Ok(items),
+                .and_then(|s| s.trim().parse::<usize>().ok())
+                .filter(|t| *t <= MAX_PAGES as usize * PAGE_LIMIT as usize);
+            let more = match total {
+                Some(t) => (page as usize) * (PAGE_LIMIT as usize) < t && n > 0,
+                None => n >= PAGE_LIMIT as usize,
+            };
+            if !more {
+                return Ok(items);
             }
         }
-        Err(Error::Unreachable(format!(
-            "GET /api/v1{path}: more than {MAX_PAGES} pages"
+        Err(Error::Incomplete(format!(
+            "GET /api/v1{path}: more than {MAX_PAGES} pages (driftgate's cap); the listing was not read whole"
         )))
     }
+}
+
+/// A fingerprint of a page's items, to notice a server that answers every page alike.
+fn page_hash(items: &[Value]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for i in items {
+        i.to_string().hash(&mut h);
+    }
+    h.finish()
 }
 
 impl Forge {
@@ -151,26 +198,23 @@ impl Forge {
 
     /// Every repository of an organisation, or of a user when no organisation has that name.
     pub async fn repos_of(&self, owner: &str) -> Result<Vec<RepoInfo>, Error> {
-        let items = match self
-            .list_all(&format!("/orgs/{owner}/repos"), READ_HINT)
+        let keep = |v: &Value| {
+            RepoInfo::from_json(v).map(Some).ok_or_else(|| {
+                Error::Unreachable(format!(
+                    "GET /api/v1/orgs/{owner}/repos: an item is not a repository"
+                ))
+            })
+        };
+        match self
+            .list(&format!("/orgs/{owner}/repos"), READ_HINT, keep)
             .await
         {
             Err(Error::Unreachable(m)) if m.contains("HTTP 404") => {
-                self.list_all(&format!("/users/{owner}/repos"), READ_HINT)
-                    .await?
+                self.list(&format!("/users/{owner}/repos"), READ_HINT, keep)
+                    .await
             }
-            other => other?,
-        };
-        items
-            .iter()
-            .map(|v| {
-                RepoInfo::from_json(v).ok_or_else(|| {
-                    Error::Unreachable(format!(
-                        "GET /api/v1/orgs/{owner}/repos: an item is not a repository"
-                    ))
-                })
-            })
-            .collect()
+            other => other,
+        }
     }
 
     /// A directory listing at `reference`, or `None` when the path does not exist (404).
@@ -222,6 +266,12 @@ impl Forge {
         ));
         let what = format!("GET /api/v1/repos/{repo}/contents/{path}");
         let a = self.http.get_json(&url, &what, READ_HINT).await?;
+        // A symbolic link's blob is its target text, which is what the forge parses.
+        if a.json.get("type").and_then(Value::as_str) == Some("symlink")
+            && let Some(target) = a.json.get("target").and_then(Value::as_str)
+        {
+            return Ok(target.to_string());
+        }
         let content = a
             .json
             .get("content")

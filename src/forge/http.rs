@@ -102,10 +102,11 @@ pub struct Http {
     sent: Arc<Mutex<Vec<Sent>>>,
 }
 
-/// A successful answer: parsed JSON and its headers.
+/// A successful answer: parsed JSON, its headers and the size of its body.
 pub struct Answer {
     pub json: Value,
     pub headers: HeaderMap,
+    pub bytes: usize,
 }
 
 impl Http {
@@ -209,6 +210,7 @@ impl Http {
         Ok(Answer {
             json,
             headers: raw.headers,
+            bytes: raw.body.len(),
         })
     }
 

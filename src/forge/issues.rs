@@ -57,13 +57,14 @@ impl Forge {
 
     /// The id of the label called `name`, if the repository has it.
     pub async fn label_id(&self, repo: &str, name: &str) -> Result<Option<u64>, Error> {
-        let labels = self
-            .list_all(&format!("/repos/{repo}/labels"), ISSUE_HINT)
+        let ids = self
+            .list(&format!("/repos/{repo}/labels"), ISSUE_HINT, |l| {
+                Ok((l.get("name").and_then(Value::as_str) == Some(name))
+                    .then(|| l.get("id").and_then(Value::as_u64))
+                    .flatten())
+            })
             .await?;
-        Ok(labels
-            .iter()
-            .find(|l| l.get("name").and_then(Value::as_str) == Some(name))
-            .and_then(|l| l.get("id").and_then(Value::as_u64)))
+        Ok(ids.first().copied())
     }
 
     pub async fn create_label(&self, repo: &str, name: &str) -> Result<u64, Error> {
@@ -81,15 +82,15 @@ impl Forge {
         })
     }
 
-    /// Every open issue (not pull request), oldest first.
-    pub async fn open_issues(&self, repo: &str) -> Result<Vec<Issue>, Error> {
-        let items = self
-            .list_all(
+    /// Every open issue (not pull request) whose body holds `marker`, oldest first.
+    pub async fn open_issues(&self, repo: &str, marker: &str) -> Result<Vec<Issue>, Error> {
+        let mut issues = self
+            .list(
                 &format!("/repos/{repo}/issues?state=open&type=issues"),
                 ISSUE_HINT,
+                |v| Ok(Issue::from_json(v).filter(|i| i.body.contains(marker))),
             )
             .await?;
-        let mut issues: Vec<Issue> = items.iter().filter_map(Issue::from_json).collect();
         issues.sort_by_key(|i| i.number);
         Ok(issues)
     }

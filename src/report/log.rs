@@ -10,6 +10,12 @@ use crate::outcome::{Finding, Severity, Verdict};
 
 /// Notices of one kind beyond this many are folded into one line (the JSON keeps them all).
 const NOTICES_PER_KIND: usize = 10;
+/// Error and warning annotations beyond this many are folded into one line.
+pub const MAX_ANNOTATIONS: usize = 200;
+/// Rows of a table shown in the log; the JSON report has every row.
+pub const TABLE_ROWS: usize = 50;
+/// Bytes of log at most; what is left out is said in one line.
+pub const MAX_LOG_BYTES: usize = 1024 * 1024;
 
 pub fn render(report: &Report, mode: Mode, verdict: Verdict, problems: &[String]) -> String {
     let mut out = Vec::new();
@@ -31,6 +37,7 @@ pub fn render(report: &Report, mode: Mode, verdict: Verdict, problems: &[String]
         group(&mut out, section);
     }
     let mut notices_per_kind: BTreeMap<&str, usize> = BTreeMap::new();
+    let mut annotations = 0usize;
     for f in &report.findings {
         if f.severity == Severity::Notice {
             let n = notices_per_kind.entry(f.kind).or_default();
@@ -38,8 +45,22 @@ pub fn render(report: &Report, mode: Mode, verdict: Verdict, problems: &[String]
             if *n > NOTICES_PER_KIND {
                 continue;
             }
+        } else {
+            annotations += 1;
+            if annotations > MAX_ANNOTATIONS {
+                continue;
+            }
         }
         out.push(annotation(f, mode));
+    }
+    if annotations > MAX_ANNOTATIONS {
+        out.push(format!(
+            "::warning title=driftgate::{}",
+            command_data(&format!(
+                "{} more errors and warnings are in the JSON report (the log shows the first {MAX_ANNOTATIONS})",
+                annotations - MAX_ANNOTATIONS
+            ))
+        ));
     }
     for (kind, n) in notices_per_kind {
         if n > NOTICES_PER_KIND {
@@ -65,7 +86,43 @@ pub fn render(report: &Report, mode: Mode, verdict: Verdict, problems: &[String]
         count(Severity::Warning),
         count(Severity::Notice)
     )));
-    let mut text = out.join("\n");
+    cap(out)
+}
+
+/// Joins the lines, keeping at most [`MAX_LOG_BYTES`]: the first lines and the result line.
+fn cap(mut lines: Vec<String>) -> String {
+    let total: usize = lines.iter().map(|l| l.len() + 1).sum();
+    if total > MAX_LOG_BYTES && lines.len() > 1 {
+        let last = lines.pop().unwrap_or_default();
+        let mut kept = Vec::new();
+        let mut used = last.len() + 200;
+        let mut open_group = false;
+        for l in lines.iter() {
+            if used + l.len() + 1 > MAX_LOG_BYTES {
+                break;
+            }
+            used += l.len() + 1;
+            if l.starts_with("::group::") {
+                open_group = true;
+            } else if l == "::endgroup::" {
+                open_group = false;
+            }
+            kept.push(l.clone());
+        }
+        let dropped = lines.len() - kept.len();
+        if open_group {
+            kept.push("::endgroup::".into());
+        }
+        kept.push(format!(
+            "::warning title=driftgate::{}",
+            command_data(&format!(
+                "the log is cut at {MAX_LOG_BYTES} bytes: {dropped} more lines are left out; the JSON report has everything"
+            ))
+        ));
+        kept.push(last);
+        lines = kept;
+    }
+    let mut text = lines.join("\n");
     text.push('\n');
     text
 }
@@ -77,7 +134,7 @@ fn group(out: &mut Vec<String>, section: &Section) {
     ));
     let cols = section.headers.len();
     let mut widths: Vec<usize> = section.headers.iter().map(|h| h.chars().count()).collect();
-    for row in &section.rows {
+    for row in section.rows.iter().take(TABLE_ROWS) {
         for (i, cell) in row.iter().enumerate().take(cols) {
             widths[i] = widths[i].max(cell.chars().count());
         }
@@ -96,8 +153,14 @@ fn group(out: &mut Vec<String>, section: &Section) {
     if !section.headers.is_empty() {
         out.push(line(&section.headers));
     }
-    for row in &section.rows {
+    for row in section.rows.iter().take(TABLE_ROWS) {
         out.push(line(row));
+    }
+    if section.rows.len() > TABLE_ROWS {
+        out.push(format!(
+            "  … {} more rows in the JSON report",
+            section.rows.len() - TABLE_ROWS
+        ));
     }
     out.push("::endgroup::".into());
 }

@@ -155,7 +155,7 @@ pub fn deliver(
     let mut problems = Vec::new();
 
     let doc = json::document(&report, delivery.mode, verdict);
-    let doc_text = delivery.redact(&json::to_pretty(&doc));
+    let doc_text = delivery.redact(&json::render_capped(doc));
     if let Some(path) = &delivery.report_file
         && let Err(e) = std::fs::write(path, format!("{doc_text}\n"))
     {

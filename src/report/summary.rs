@@ -5,7 +5,39 @@ use super::escape::markdown as md;
 use super::{Mode, Report, Section};
 use crate::outcome::{Severity, Verdict};
 
+/// Rows of the findings table at most; the JSON report has every finding.
+pub const FINDING_ROWS: usize = 100;
+/// Rows of any other table at most.
+pub const TABLE_ROWS: usize = 50;
+/// Bytes of a job summary at most (GitHub's limit for one step's summary is 1 MiB).
+pub const MAX_SUMMARY_BYTES: usize = 1024 * 1024;
+/// Bytes of a tracking issue's body at most.
+pub const MAX_ISSUE_BYTES: usize = 60 * 1024;
+
 pub fn markdown(report: &Report, mode: Mode, verdict: Verdict) -> String {
+    let budget = if mode == Mode::Issue {
+        MAX_ISSUE_BYTES
+    } else {
+        MAX_SUMMARY_BYTES
+    };
+    cut(render(report, mode, verdict), budget)
+}
+
+/// Keeps at most `budget` bytes, at a line boundary, and says what was left out.
+fn cut(s: String, budget: usize) -> String {
+    if s.len() <= budget {
+        return s;
+    }
+    let note = "\n\n_The summary is cut here; the JSON report has everything._\n";
+    let mut end = budget.saturating_sub(note.len());
+    while end > 0 && !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    let end = s[..end].rfind('\n').unwrap_or(end);
+    format!("{}{note}", &s[..end])
+}
+
+fn render(report: &Report, mode: Mode, verdict: Verdict) -> String {
     let icon = match verdict {
         Verdict::Clean => "✅",
         Verdict::Finding => "❌",
@@ -33,7 +65,8 @@ pub fn markdown(report: &Report, mode: Mode, verdict: Verdict) -> String {
         s.push_str("No errors or warnings.\n\n");
     } else {
         s.push_str("| severity | kind | subject | message |\n|---|---|---|---|\n");
-        for f in shown {
+        let more = shown.len().saturating_sub(FINDING_ROWS);
+        for f in shown.into_iter().take(FINDING_ROWS) {
             let mut msg = md(&f.message);
             if !f.suggestions.is_empty() {
                 let sugg: Vec<String> = f.suggestions.iter().map(|x| md(x)).collect();
@@ -52,6 +85,11 @@ pub fn markdown(report: &Report, mode: Mode, verdict: Verdict) -> String {
                 f.kind,
                 md(&f.subject),
                 msg
+            ));
+        }
+        if more > 0 {
+            s.push_str(&format!(
+                "\n{more} more errors and warnings are in the JSON report.\n"
             ));
         }
         s.push('\n');
@@ -89,9 +127,15 @@ fn details(s: &mut String, section: &Section) {
         let head: Vec<String> = section.headers.iter().map(|h| md(h)).collect();
         s.push_str(&format!("| {} |\n", head.join(" | ")));
         s.push_str(&format!("|{}\n", "---|".repeat(head.len())));
-        for row in &section.rows {
+        for row in section.rows.iter().take(TABLE_ROWS) {
             let cells: Vec<String> = row.iter().map(|c| md(c)).collect();
             s.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+        if section.rows.len() > TABLE_ROWS {
+            s.push_str(&format!(
+                "\n{} more rows are in the JSON report.\n",
+                section.rows.len() - TABLE_ROWS
+            ));
         }
     }
     s.push_str("\n</details>\n\n");

@@ -6,6 +6,7 @@ use std::path::Path;
 
 use serde::Deserialize;
 
+use crate::error::Error;
 use crate::yaml;
 
 /// How the containers of one declaration are found.
@@ -82,7 +83,7 @@ pub fn read_compose(
     project: Option<&str>,
     env: &dyn Fn(&str) -> Option<String>,
     out: &mut Desired,
-) {
+) -> Result<(), Error> {
     let source = path.display().to_string();
     let unreadable = |reason: String| Unreadable {
         source: source.clone(),
@@ -91,16 +92,26 @@ pub fn read_compose(
     };
     let text = match crate::fsread::read_text(path, yaml::MAX_FILE_BYTES as u64, true) {
         Ok(t) => t,
-        Err(e) => return out.unreadable.push(unreadable(e.to_string())),
+        Err(e) => {
+            out.unreadable.push(unreadable(e.to_string()));
+            return Ok(());
+        }
     };
     let file: ComposeFile = match yaml::parse(&text) {
         Ok(f) => f,
         Err(e) => {
-            return out
-                .unreadable
+            out.unreadable
                 .push(unreadable(format!("does not parse: {e}")));
+            return Ok(());
         }
     };
+    if file.services.is_empty() {
+        // docker compose refuses such a file too; reading it as "nothing declared, nothing
+        // drifted" would be a clean result for a typo (`servics:`).
+        return Err(Error::Usage(format!(
+            "the compose file {source} declares no service (is `services:` missing or misspelt?)"
+        )));
+    }
     let folder = path
         .canonicalize()
         .ok()
@@ -150,6 +161,7 @@ pub fn read_compose(
             selector,
         });
     }
+    Ok(())
 }
 
 #[derive(Deserialize)]

@@ -114,7 +114,7 @@ fn read_desired(o: &Options) -> Result<Desired, Error> {
     }
     let mut d = Desired::default();
     for path in &o.compose {
-        desired::read_compose(path, o.project.as_deref(), &env, &mut d);
+        desired::read_compose(path, o.project.as_deref(), &env, &mut d)?;
     }
     for pattern in &o.manifests {
         let paths = glob::glob(pattern).map_err(|e| {

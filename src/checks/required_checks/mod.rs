@@ -19,6 +19,7 @@ pub mod sweep;
 pub mod triggers;
 pub mod workflow;
 
+use std::collections::HashSet;
 use std::path::PathBuf;
 
 use behaviour::Behaviour;
@@ -34,6 +35,8 @@ use crate::report::Report;
 
 /// A protection file larger than this is refused (the API's own answers are capped at the same).
 const PROTECTION_FILE_BYTES: u64 = 16 * 1024 * 1024;
+/// Workflow text read through the contents API in one repository, at most.
+const REMOTE_BYTES: usize = 256 * 1024 * 1024;
 
 /// `--flavor`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -192,7 +195,7 @@ async fn check(
         }
         (None, Some(f), Some(repo)) => {
             let v = f.branch_protections(repo).await?;
-            let rules: Vec<BranchProtection> = serde_json::from_value(v).map_err(|e| {
+            let rules: Vec<BranchProtection> = rules::rules_from_value(v).map_err(|e| {
                 Error::Unreachable(format!(
                     "GET /api/v1/repos/{repo}/branch_protections: not the rule list expected ({e})"
                 ))
@@ -348,7 +351,10 @@ async fn flavor_and_version(
 }
 
 /// The workflow files the forge reads, through the contents API at the branch: the first
-/// candidate folder that exists, subfolders included, `*.yml`/`*.yaml` only.
+/// candidate folder that exists, subfolders included, every `*.yml`/`*.yaml` entry (a symbolic
+/// link as its target text, as the forge reads it). The server's answers are not trusted to be
+/// a tree: folders already listed are not listed again, and depth, folders, files and bytes are
+/// capped; what a cap leaves unread makes the run partial.
 async fn remote_workflow_files(
     forge: &Forge,
     repo: &str,
@@ -367,21 +373,70 @@ async fn remote_workflow_files(
     };
     let mut files = Vec::new();
     let mut unreadable = Vec::new();
+    let mut bytes = 0usize;
     for dir in candidates {
+        let dir = dir.trim_end_matches('/').to_string();
         let Some(top) = forge.contents_dir(repo, &dir, branch).await? else {
             continue;
         };
-        let mut pending = vec![top];
-        while let Some(entries) = pending.pop() {
-            for e in entries {
+        let mut visited: HashSet<String> = HashSet::from([dir.clone()]);
+        let mut pending = vec![(top, 0usize)];
+        let mut entries = 0usize;
+        let prefix = format!("{dir}/");
+        'walk: while let Some((listing, depth)) = pending.pop() {
+            for e in listing {
+                entries += 1;
+                let stop = if entries > discover::MAX_ENTRIES
+                    || files.len() >= discover::MAX_WORKFLOW_FILES
+                {
+                    Some(format!(
+                        "the workflow folder holds more than {} workflow files or {} entries (driftgate's cap); the rest were not read",
+                        discover::MAX_WORKFLOW_FILES,
+                        discover::MAX_ENTRIES
+                    ))
+                } else if bytes > REMOTE_BYTES {
+                    Some(format!(
+                        "the workflow files add up to more than {REMOTE_BYTES} bytes (driftgate's cap); the rest were not read"
+                    ))
+                } else {
+                    None
+                };
+                if let Some(reason) = stop {
+                    unreadable.push(discover::Unreadable {
+                        path: dir.clone(),
+                        reason,
+                    });
+                    break 'walk;
+                }
+                // An entry outside the folder listed is not part of it, whatever the server says.
+                if !e.path.starts_with(&prefix)
+                    || e.path.split('/').any(|p| p == ".." || p.is_empty())
+                {
+                    unreadable.push(discover::Unreadable {
+                        path: e.path.clone(),
+                        reason: format!("the server lists it inside {dir}, where it cannot be"),
+                    });
+                    continue;
+                }
                 match e.kind.as_str() {
                     "dir" => {
-                        if let Some(sub) = forge.contents_dir(repo, &e.path, branch).await? {
-                            pending.push(sub);
+                        if depth >= discover::MAX_DEPTH {
+                            unreadable.push(discover::Unreadable {
+                                path: e.path.clone(),
+                                reason: format!(
+                                    "nested deeper than {} folders (driftgate's cap); not read",
+                                    discover::MAX_DEPTH
+                                ),
+                            });
+                        } else if visited.insert(e.path.clone()) {
+                            if let Some(sub) = forge.contents_dir(repo, &e.path, branch).await? {
+                                pending.push((sub, depth + 1));
+                            }
                         }
                     }
-                    "file" if e.name.ends_with(".yml") || e.name.ends_with(".yaml") => {
+                    "file" | "symlink" if discover::is_workflow_name(&e.name) => {
                         let text = forge.file_text(repo, &e.path, branch).await?;
+                        bytes = bytes.saturating_add(text.len());
                         if text.len() > crate::yaml::MAX_FILE_BYTES {
                             unreadable.push(discover::Unreadable {
                                 path: e.path.clone(),
@@ -393,11 +448,7 @@ async fn remote_workflow_files(
                             });
                             continue;
                         }
-                        let entry = e
-                            .path
-                            .strip_prefix(&format!("{}/", dir.trim_end_matches('/')))
-                            .unwrap_or(&e.path)
-                            .to_string();
+                        let entry = e.path[prefix.len()..].to_string();
                         files.push(workflow::WorkflowFile {
                             path: e.path,
                             entry,
@@ -408,13 +459,15 @@ async fn remote_workflow_files(
                 }
             }
         }
-        facts.dirs = vec![dir];
+        facts.dirs.push(dir);
         // Explicit folders are all read; otherwise the forge reads only the first that exists.
         if o.workflows.is_empty() {
             break;
         }
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
+    // A folder listed twice by a lying server would give the same file twice.
+    files.dedup_by(|a, b| a.path == b.path);
     Ok((files, unreadable))
 }
 

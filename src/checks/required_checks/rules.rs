@@ -16,10 +16,11 @@ pub struct BranchProtection {
     /// Gitea only; Forgejo has no priority.
     #[serde(default)]
     pub priority: Option<i64>,
-    #[serde(default)]
+    /// Required: a rule without it is not the shape the forges answer, and reading it as
+    /// "status checks off" would turn a changed API into a clean result.
     pub enable_status_check: bool,
-    /// `null` when the web UI saved the rule with status checks off.
-    #[serde(default)]
+    /// `null` when the web UI saved the rule with status checks off; the key itself must be there.
+    #[serde(deserialize_with = "present_or_null")]
     pub status_check_contexts: Option<Vec<String>>,
     #[serde(default)]
     pub created_at: Option<String>,
@@ -51,14 +52,34 @@ impl BranchProtection {
     }
 }
 
+/// A key that must be present, with a value or `null`.
+fn present_or_null<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Vec<String>>, D::Error> {
+    Option::<Vec<String>>::deserialize(d)
+}
+
 /// `--protection-file`: one rule or a list of rules, as the API returns them.
 pub fn parse_rules(text: &str) -> Result<Vec<BranchProtection>, String> {
     let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("not JSON: {e}"))?;
-    let rules = match v {
+    rules_from_value(v)
+}
+
+/// Rules from JSON already read: one rule or a list, each with a name, `enable_status_check`
+/// and `status_check_contexts` (or it is not what the forges answer).
+pub fn rules_from_value(v: serde_json::Value) -> Result<Vec<BranchProtection>, String> {
+    let rules: Vec<BranchProtection> = match v {
         serde_json::Value::Array(_) => serde_json::from_value(v),
         other => serde_json::from_value(other).map(|r| vec![r]),
-    };
-    rules.map_err(|e| format!("not a branch protection rule or list of rules: {e}"))
+    }
+    .map_err(|e| format!("not a branch protection rule or list of rules: {e}"))?;
+    if let Some(r) = rules.iter().find(|r| r.name().is_empty()) {
+        return Err(format!(
+            "a branch protection rule has neither rule_name nor branch_name ({} required context(s))",
+            r.status_check_contexts.as_ref().map_or(0, Vec::len)
+        ));
+    }
+    Ok(rules)
 }
 
 /// The rule the forge applies to `branch`, if any.
@@ -117,9 +138,20 @@ mod tests {
         assert_eq!(parse_rules(one).expect("one").len(), 1);
         let list = format!("[{one},{one}]");
         assert_eq!(parse_rules(&list).expect("list").len(), 2);
-        let legacy = r#"{"branch_name":"main","status_check_contexts":null}"#;
+        let legacy =
+            r#"{"branch_name":"main","enable_status_check":false,"status_check_contexts":null}"#;
         assert_eq!(parse_rules(legacy).expect("legacy")[0].name(), "main");
         assert!(parse_rules("<html>").is_err());
         assert!(parse_rules(r#"{"rule_name": 3}"#).is_err());
+        // A changed shape is not "nothing required".
+        assert!(parse_rules("[{}]").is_err());
+        assert!(parse_rules(r#"[{"rule_name":"main","enable_status_check":true}]"#).is_err());
+        assert!(parse_rules(r#"[{"rule_name":"main","status_check_contexts":["a"]}]"#).is_err());
+        assert!(
+            parse_rules(
+                r#"[{"rule_name":"","enable_status_check":true,"status_check_contexts":[]}]"#
+            )
+            .is_err()
+        );
     }
 }

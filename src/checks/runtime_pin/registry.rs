@@ -149,8 +149,21 @@ impl<'a> Registry<'a> {
         }
         let media_type = media_type(&raw.headers);
         let digest = match (digest_header(&raw), &body) {
-            (Some(d), _) => d,
-            (None, Some(b)) => sha256(b),
+            // A body was read: its SHA-256 is the truth, and a header that disagrees with it
+            // means the answer cannot be trusted at all.
+            (Some(d), Some(b)) if d != sha256(b) => {
+                return Err(Error::Unreachable(format!(
+                    "GET {url}: the registry's Docker-Content-Digest {d} is not the SHA-256 of the manifest it sent ({})",
+                    sha256(b)
+                )));
+            }
+            (_, Some(b)) => sha256(b),
+            (Some(d), None) if super::digest::is_digest(&d) => d,
+            (Some(d), None) => {
+                return Err(Error::Unreachable(format!(
+                    "HEAD {url}: the registry's Docker-Content-Digest {d:?} is not a sha256 digest"
+                )));
+            }
             (None, None) => {
                 return Err(Error::Unreachable(format!(
                     "{url}: the registry sent no Docker-Content-Digest"
