@@ -428,10 +428,10 @@ async fn remote_workflow_files(
                                     discover::MAX_DEPTH
                                 ),
                             });
-                        } else if visited.insert(e.path.clone()) {
-                            if let Some(sub) = forge.contents_dir(repo, &e.path, branch).await? {
-                                pending.push((sub, depth + 1));
-                            }
+                        } else if visited.insert(e.path.clone())
+                            && let Some(sub) = forge.contents_dir(repo, &e.path, branch).await?
+                        {
+                            pending.push((sub, depth + 1));
                         }
                     }
                     "file" | "symlink" if discover::is_workflow_name(&e.name) => {
