@@ -63,12 +63,13 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, YamlError> {
     serde_saphyr::from_str_with_options(text, options()).map_err(|e| {
         let line = e.location().map(|l| l.line() as usize).filter(|l| *l > 0);
         // The first line of the message is the reason; the rest would be a source excerpt.
-        let message = e
-            .to_string()
-            .lines()
-            .next()
-            .unwrap_or("invalid YAML")
-            .to_string();
+        let first = e.to_string();
+        let first = first.lines().next().unwrap_or("invalid YAML");
+        let message = if first.contains("budget") {
+            format!("{first} (driftgate's cap on YAML nodes, aliases and nesting)")
+        } else {
+            first.to_string()
+        };
         YamlError { message, line }
     })
 }

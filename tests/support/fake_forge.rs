@@ -589,14 +589,10 @@ const CLEARED: &[&str] = &[
     "all_proxy",
 ];
 
-/// Runs `driftgate args…` with a clean runner environment plus `env`, killing it (and
-/// failing the test) if it runs longer than a minute.
-pub fn driftgate(args: &[&str], env: &[(&str, &str)]) -> Run {
+/// `driftgate args…` with a clean runner environment plus `env` (not started).
+pub fn command(args: &[&str], env: &[(&str, &str)]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_driftgate"));
-    cmd.args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+    cmd.args(args);
     for name in CLEARED {
         cmd.env_remove(name);
     }
@@ -621,6 +617,16 @@ pub fn driftgate(args: &[&str], env: &[(&str, &str)]) -> Run {
     for (k, v) in env {
         cmd.env(k, v);
     }
+    cmd
+}
+
+/// Runs `driftgate args…` with a clean runner environment plus `env`, killing it (and
+/// failing the test) if it runs longer than a minute.
+pub fn driftgate(args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = command(args, env);
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
     let started = Instant::now();
     let mut child = cmd.spawn().expect("spawn driftgate");
     let mut out = child.stdout.take().expect("stdout");

@@ -4,6 +4,7 @@
 
 pub mod docker;
 pub mod fake_forge;
+pub mod limits;
 pub mod registry;
 pub mod stateful_forge;
 

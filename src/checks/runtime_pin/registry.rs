@@ -103,6 +103,12 @@ impl<'a> Registry<'a> {
         };
         if let Some(c) = &creds {
             http.add_secret(&c.password);
+            // What a server could echo of the Authorization header is a secret too.
+            use base64::Engine;
+            http.add_secret(
+                &base64::engine::general_purpose::STANDARD
+                    .encode(format!("{}:{}", c.username, c.password)),
+            );
         }
         Registry {
             http,
