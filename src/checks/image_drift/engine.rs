@@ -117,6 +117,11 @@ pub fn connect(host: &str, timeout: Duration) -> Result<Engine, Error> {
             base.clone()
         }
     };
+    if !matches!(transport, Transport::Tcp { tls: Some(_), .. }) {
+        // No TLS on this transport: an empty root store (which trusts nothing) rather than the
+        // system's, which the platform verifier would read file by file when the client is built.
+        b = b.tls_certs_only(Vec::new());
+    }
     let client = b.build().map_err(|e| {
         Error::Unreachable(format!(
             "{}: cannot set up the engine client: {}",
