@@ -3,7 +3,8 @@
 //! malicious engine could: a body far past the cap (streamed, never held here either), an
 //! answer that stalls, a refusal, a body that is not JSON. driftgate runs as the real binary
 //! under an address-space limit and a watchdog. All traffic stays on the socket, except for
-//! the TLS cases: an `openssl s_server` on 127.0.0.1 requiring a client certificate.
+//! plain `tcp://` (the same fake on 127.0.0.1) and the TLS cases: an `openssl s_server` on
+//! 127.0.0.1 requiring a client certificate.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -44,7 +45,10 @@ enum Answer {
 }
 
 struct Fake {
-    path: PathBuf,
+    /// `unix://<socket>` or `tcp://127.0.0.1:<port>`.
+    url: String,
+    /// The socket file, for a Unix-socket fake.
+    path: Option<PathBuf>,
     /// Request lines seen (`GET /path?query`), in order.
     requests: Arc<Mutex<Vec<String>>>,
     /// Body bytes the fake managed to send.
@@ -55,6 +59,7 @@ struct Fake {
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
 impl Fake {
+    /// A fake engine on a fresh Unix socket.
     fn start(answer: impl Fn(&str) -> Answer + Send + Sync + 'static) -> Fake {
         let path = std::env::temp_dir().join(format!(
             "driftgate-fake-engine-{}-{}.sock",
@@ -63,31 +68,56 @@ impl Fake {
         ));
         let _ = std::fs::remove_file(&path);
         let listener = UnixListener::bind(&path).expect("bind fake engine");
-        let requests = Arc::new(Mutex::new(Vec::new()));
-        let sent = Arc::new(AtomicU64::new(0));
-        let stop = Arc::new(AtomicBool::new(false));
-        let answer = Arc::new(answer);
-        let (r, s, halt) = (requests.clone(), sent.clone(), stop.clone());
+        let fake = Fake::new(format!("unix://{}", path.display()), Some(path));
+        let (r, s, halt) = (fake.requests.clone(), fake.sent.clone(), fake.stop.clone());
+        let answer: Arc<Answerer> = Arc::new(answer);
         std::thread::spawn(move || {
             for conn in listener.incoming() {
                 if halt.load(Ordering::SeqCst) {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
+                let Ok(read) = conn.try_clone() else { continue };
                 let (r, s, halt, answer) = (r.clone(), s.clone(), halt.clone(), answer.clone());
-                std::thread::spawn(move || serve(conn, &*answer, &r, &s, &halt));
+                std::thread::spawn(move || serve(read, conn, &*answer, &r, &s, &halt));
             }
         });
+        fake
+    }
+
+    /// The same fake engine on 127.0.0.1, for `tcp://`.
+    fn start_tcp(answer: impl Fn(&str) -> Answer + Send + Sync + 'static) -> Fake {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind fake engine");
+        let port = listener.local_addr().expect("addr").port();
+        let fake = Fake::new(format!("tcp://127.0.0.1:{port}"), None);
+        let (r, s, halt) = (fake.requests.clone(), fake.sent.clone(), fake.stop.clone());
+        let answer: Arc<Answerer> = Arc::new(answer);
+        std::thread::spawn(move || {
+            for conn in listener.incoming() {
+                if halt.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(conn) = conn else { continue };
+                let Ok(read) = conn.try_clone() else { continue };
+                let (r, s, halt, answer) = (r.clone(), s.clone(), halt.clone(), answer.clone());
+                std::thread::spawn(move || serve(read, conn, &*answer, &r, &s, &halt));
+            }
+        });
+        fake
+    }
+
+    fn new(url: String, path: Option<PathBuf>) -> Fake {
         Fake {
+            url,
             path,
-            requests,
-            sent,
-            stop,
+            requests: Arc::new(Mutex::new(Vec::new())),
+            sent: Arc::new(AtomicU64::new(0)),
+            stop: Arc::new(AtomicBool::new(false)),
         }
     }
 
     fn url(&self) -> String {
-        format!("unix://{}", self.path.display())
+        self.url.clone()
     }
 
     fn requests(&self) -> Vec<String> {
@@ -98,21 +128,32 @@ impl Fake {
 impl Drop for Fake {
     fn drop(&mut self) {
         self.stop.store(true, Ordering::SeqCst);
-        let _ = UnixStream::connect(&self.path);
-        let _ = std::fs::remove_file(&self.path);
+        match &self.path {
+            Some(p) => {
+                let _ = UnixStream::connect(p);
+                let _ = std::fs::remove_file(p);
+            }
+            None => {
+                if let Some(addr) = self.url.strip_prefix("tcp://") {
+                    let _ = std::net::TcpStream::connect(addr);
+                }
+            }
+        }
     }
 }
 
-/// One connection, keep-alive: read a request head, answer it, repeat.
+type Answerer = dyn Fn(&str) -> Answer + Send + Sync;
+
+/// One connection (its two halves), keep-alive: read a request head, answer it, repeat.
 fn serve(
-    conn: UnixStream,
-    answer: &(dyn Fn(&str) -> Answer + Send + Sync),
+    read: impl Read,
+    mut out: impl Write,
+    answer: &Answerer,
     requests: &Mutex<Vec<String>>,
     sent: &AtomicU64,
     stop: &AtomicBool,
 ) {
-    let mut reader = BufReader::new(conn.try_clone().expect("clone"));
-    let mut out = conn;
+    let mut reader = BufReader::new(read);
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 {
@@ -186,7 +227,7 @@ fn stall(stop: &AtomicBool) {
 
 /// `[` and then container entries, 1 MiB at a time from one reused buffer, until `HUGE` bytes
 /// were offered or the reader went away.
-fn stream_huge(out: &mut UnixStream, chunked: bool, sent: &AtomicU64, stop: &AtomicBool) {
+fn stream_huge(out: &mut impl Write, chunked: bool, sent: &AtomicU64, stop: &AtomicBool) {
     let entry = br#"{"Id":"c","Names":["/n"],"Image":"i","ImageID":"sha256:x","Labels":{"a":"b"},"State":"running"},"#;
     let mut block = Vec::with_capacity(1 << 20);
     block.push(b'[');
@@ -351,7 +392,23 @@ fn json(body: &str) -> Answer {
 /// `null` where lists and maps belong is the engine's way of saying "none".
 #[test]
 fn the_two_reads_and_null_lists() {
-    let fake = Fake::start(|path| match path {
+    for fake in [Fake::start(null_lists), Fake::start_tcp(null_lists)] {
+        let run = drift(&fake, 10);
+        let r = run.report(8);
+        assert_eq!(r["findings"][0]["kind"], "unverifiable", "{r:#}");
+        assert_eq!(
+            fake.requests(),
+            [format!("GET {CONTAINERS}"), format!("GET {IMAGES}")],
+            "exactly the two reads, nothing else ({})",
+            fake.url()
+        );
+        assert_eq!(r["engine_calls"], 2, "{r:#}");
+        assert_eq!(r["engine"]["host"], fake.url().as_str(), "{r:#}");
+    }
+}
+
+fn null_lists(path: &str) -> Answer {
+    match path {
         CONTAINERS => json(&format!(
             r#"[{{"Id":"c1","Names":["/web"],"Image":"example.invalid/app@{DIGEST}","ImageID":"sha256:aa",
                  "Labels":null,"State":"running","Ports":null,"Mounts":null}}]"#
@@ -362,16 +419,7 @@ fn the_two_reads_and_null_lists() {
             "application/json",
             r#"{"message":"page not found"}"#.into(),
         ),
-    });
-    let run = drift(&fake, 10);
-    let r = run.report(8);
-    assert_eq!(r["findings"][0]["kind"], "unverifiable", "{r:#}");
-    assert_eq!(
-        fake.requests(),
-        [format!("GET {CONTAINERS}"), format!("GET {IMAGES}")],
-        "exactly the two reads, nothing else"
-    );
-    assert_eq!(r["engine_calls"], 2, "{r:#}");
+    }
 }
 
 #[test]
