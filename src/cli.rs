@@ -151,7 +151,7 @@ pub struct ImageDriftArgs {
     /// Module manifests to check, e.g. 'modules/*/module.yaml' (repeatable).
     #[arg(long, value_name = "GLOB")]
     pub manifests: Vec<String>,
-    /// The engine [default: $DOCKER_HOST, else unix:///var/run/docker.sock]; unix://, tcp:// (TLS with DOCKER_TLS_VERIFY), ssh://.
+    /// The engine [default: $DOCKER_HOST, else unix:///var/run/docker.sock]; unix://, tcp:// (TLS with DOCKER_TLS_VERIFY), https://, ssh://[USER@]HOST[:PORT].
     #[arg(long, value_name = "URL")]
     pub docker_host: Option<String>,
     /// Only check these modules or services (repeatable).
@@ -420,6 +420,7 @@ pub async fn run(cli: Cli) -> u8 {
                     .clone()
                     .or_else(|| env("DOCKER_HOST"))
                     .unwrap_or_else(|| image_drift::engine::DEFAULT_HOST.to_string());
+                let host = image_drift::engine::host::redact(&host);
                 let n = track(
                     &report,
                     &a.common,

@@ -127,8 +127,8 @@ fn the_engine_is_read_over_ssh_as_over_the_socket() {
             .arg(dir.join(key)));
     }
     std::fs::copy(dir.join("client.pub"), dir.join("authorized_keys")).expect("authorized_keys");
-    // bollard's ssh transport drops the port of an ssh:// URL (driftgate refuses such URLs), so
-    // the test's sshd listens where ssh looks by default.
+    // sshd listens where ssh looks by default, so that `ssh://root@127.0.0.1` (no port) is
+    // tested as operators write it; the port form is tested below.
     let port = 22;
     if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
         && skip("something already listens on 127.0.0.1:22")
@@ -192,11 +192,35 @@ fn the_engine_is_read_over_ssh_as_over_the_socket() {
     assert_eq!(over_ssh["findings"], over_socket["findings"]);
     assert_eq!(over_ssh["modules"], over_socket["modules"]);
 
-    // A port in the URL would be dropped by the transport and reach the wrong host: refused.
+    // A port in the URL is given to ssh (`-p`): spelled out, the same answer...
     let with_port = image_drift(
         &compose,
-        "ssh://root@127.0.0.1:2222",
+        "ssh://root@127.0.0.1:22",
         &[("SSH_AUTH_SOCK", agent_sock.as_path())],
     );
-    assert_eq!(with_port["exit_code"], 1, "{with_port}");
+    assert_eq!(with_port["exit_code"], 2, "{with_port}");
+    assert_eq!(with_port["findings"], over_socket["findings"]);
+    assert_eq!(with_port["modules"], over_socket["modules"]);
+    // ...and a port nothing listens on is an unreachable engine (5), not another host.
+    let closed = image_drift(
+        &compose,
+        "ssh://root@127.0.0.1:1",
+        &[("SSH_AUTH_SOCK", agent_sock.as_path())],
+    );
+    assert_eq!(closed["exit_code"], 5, "{closed}");
+    let message = closed["findings"][0]["message"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(
+        message.contains("ssh://root@127.0.0.1:1") && message.contains("port 1"),
+        "names the host and what ssh said: {closed}"
+    );
+
+    // Without the key (no agent) sshd refuses the login: auth (3), not an outage.
+    let refused = image_drift(
+        &compose,
+        "ssh://root@127.0.0.1",
+        &[("SSH_AUTH_SOCK", dir.join("no-agent.sock").as_path())],
+    );
+    assert_eq!(refused["exit_code"], 3, "{refused}");
 }

@@ -465,3 +465,36 @@ pub(crate) fn chain(e: &dyn std::error::Error) -> String {
     }
     s
 }
+
+/// A body read with [`read_capped`].
+pub(crate) enum Capped {
+    Whole(Vec<u8>),
+    /// The body is larger than the cap: what was read so far is dropped.
+    TooLarge,
+}
+
+/// Reads a body in chunks and stops as soon as it would pass `cap` bytes (at once when
+/// `Content-Length` already says so): never more than `cap` bytes are held, whatever the sender
+/// streams. For readers that do not go through [`Http`] (the Docker engine client).
+pub(crate) async fn read_capped(
+    resp: &mut reqwest::Response,
+    cap: usize,
+) -> Result<Capped, reqwest::Error> {
+    if resp.content_length().is_some_and(|l| l > cap as u64) {
+        return Ok(Capped::TooLarge);
+    }
+    let mut buf: Vec<u8> = Vec::new();
+    while let Some(chunk) = resp.chunk().await? {
+        let need = buf.len() + chunk.len();
+        if need > cap {
+            return Ok(Capped::TooLarge);
+        }
+        if need > buf.capacity() {
+            // Grow by doubling as Vec would, but never reserve past the cap.
+            let want = need.max(buf.capacity() * 2).min(cap);
+            buf.reserve_exact(want - buf.len());
+        }
+        buf.extend_from_slice(&chunk);
+    }
+    Ok(Capped::Whole(buf))
+}

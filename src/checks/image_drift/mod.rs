@@ -2,7 +2,8 @@
 //! Docker engine runs, read-only, by RepoDigests, never trusting an image ID alone.
 //!
 //! `desired` reads the declarations, `engine` lists containers and images (two calls, whatever
-//! the number of modules), `compare` decides per container, `names` normalises image names.
+//! the number of modules, with driftgate's own engine client), `compare` decides per container,
+//! `names` normalises image names.
 
 pub mod compare;
 pub mod desired;
@@ -38,11 +39,13 @@ fn env(name: &str) -> Option<String> {
 }
 
 pub async fn run(o: &Options) -> Report {
-    let host = o
+    let given = o
         .docker_host
         .clone()
         .or_else(|| env("DOCKER_HOST"))
         .unwrap_or_else(|| engine::DEFAULT_HOST.to_string());
+    // What reports show: a password in the URL (refused anyway) never reaches them.
+    let host = engine::host::redact(&given);
     let mut findings = Vec::new();
     let desired = match read_desired(o) {
         Ok(d) => d,
@@ -54,8 +57,8 @@ pub async fn run(o: &Options) -> Report {
     let mut observed = None;
     let mut results: Vec<(&Declared, Vec<Verdict>)> = Vec::new();
     if !desired.declared.is_empty() {
-        let outcome = match engine::connect(&host) {
-            Ok(docker) => engine::observe(&docker, &host, o.timeout).await,
+        let outcome = match engine::connect(&given, o.timeout) {
+            Ok(engine) => engine.observe().await,
             Err(e) => Err(e),
         };
         match outcome {
