@@ -1,20 +1,29 @@
 //! The contexts a repository's workflows post: `"<workflow> / <job> (<event>)"`, trimmed, for
-//! every job, matrix leg and status-posting trigger, as the given forge release names them.
+//! every job, matrix leg, called job and status-posting trigger, as the given forge release
+//! names them (`services/actions/commit_status.go` `createCommitStatus`).
+//!
+//! Per workflow file, the jobs are named in the order the forge's parser produces them — jobs
+//! in file order, each job's legs sorted by their suffix, then (Forgejo ≥ 15) the jobs of
+//! expanded reusable workflows — because Forgejo ≥ 13 (and 11.0.4, 12.0.2) renames repeated
+//! names in that order (`build`, `build-1`, …). Names are cut to 255 bytes after that.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
-use serde_json::Value;
-
-use super::behaviour::{Behaviour, MatrixNaming, Reusable};
-use super::expr::{self, glob_escape};
-use super::matrix::{self, Leg, MatrixError, Shape};
-use super::triggers::{Posting, triggers};
-use super::workflow::{self, Job, Workflow, WorkflowFile, scalar_text};
+use super::behaviour::{Behaviour, MatrixNaming, Reusable, WorkflowName};
+use super::expr::{self, Env, glob_escape};
+use super::matrix::{self, Leg, MatrixError};
+use super::patterns::RequiredPattern;
+use super::triggers::{Condition, Posting, triggers};
+use super::workflow::{self, Job, Workflow, WorkflowFile};
 
 /// Both forges store the job name in a 255-byte column and cut longer names.
 const JOB_NAME_BYTES: usize = 255;
+/// Contexts (emitted, unresolved or silent) one workflow file may account for, at most.
+pub const MAX_CONTEXTS_PER_FILE: usize = 100_000;
+/// Contexts all workflow files together may account for, at most.
+pub const MAX_CONTEXTS: usize = 1_000_000;
 
 /// A context some job posts on pull requests into the branch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -25,7 +34,13 @@ pub struct Emitter {
     pub job: String,
     pub event: &'static str,
     /// Why it may not be posted (empty: posted on every pull request commit).
-    pub conditions: Vec<String>,
+    pub conditions: Vec<Condition>,
+}
+
+impl Emitter {
+    pub fn condition_texts(&self) -> Vec<String> {
+        self.conditions.iter().map(|c| c.text.clone()).collect()
+    }
 }
 
 /// A job whose context cannot be computed without running the workflow, or that is over one of
@@ -72,30 +87,32 @@ pub fn context(workflow: &str, job: &str, event: &str) -> String {
     format!("{workflow} / {job} ({event})").trim().to_string()
 }
 
-/// One name a job posts under, with the workflow name it posts under (differs for called jobs).
-struct Posted {
+/// One job name the forge's parser produces, in its order.
+#[derive(Debug, Clone)]
+struct Named {
+    job: String,
+    line: usize,
+    /// The workflow part of the context (differs for called jobs on Gitea 1.27).
     workflow: String,
-    /// The glob that precedes the job part of an unresolved template when the workflow name
-    /// itself is unknown (called workflows in other repositories); else `"<escaped workflow> / "`.
+    /// The glob for the whole `"<workflow> / "` part when the workflow name itself is unknown
+    /// (called workflows in other repositories).
     template_prefix: Option<String>,
     name: Result<String, expr::Unresolved>,
-    condition: Option<String>,
+    /// Why this name may not be posted (beyond the trigger's and the job's own `if:`).
+    condition: Option<Condition>,
+    /// The job's own `if:`.
+    job_if: Option<Condition>,
 }
 
-/// Contexts (emitted, unresolved or silent) one workflow file may account for, at most.
-pub const MAX_CONTEXTS_PER_FILE: usize = 100_000;
-/// Contexts all workflow files together may account for, at most.
-pub const MAX_CONTEXTS: usize = 1_000_000;
-
-/// The names a called workflow's jobs post under, worked out once however many jobs call it.
+/// The names a called workflow's jobs post under, worked out once however many jobs call it:
+/// its display name (`name:`) and its jobs' names.
 type CalleeNames = Rc<(String, Vec<Result<String, expr::Unresolved>>)>;
 
 /// Why a called workflow's names are not known: the reason, and whether a cap stopped it.
 type CalleeError = (String, bool);
 
-/// What one analysis shares between files: the files by path, and called workflows' names.
+/// What one analysis shares between files: the files by path, called workflows' names.
 struct Ctx<'a> {
-    files: &'a [WorkflowFile],
     by_path: HashMap<&'a str, &'a WorkflowFile>,
     callees: RefCell<HashMap<String, Result<CalleeNames, CalleeError>>>,
     b: &'a Behaviour,
@@ -104,7 +121,6 @@ struct Ctx<'a> {
 
 pub fn analyse(files: &[WorkflowFile], b: &Behaviour, branch: Option<&str>) -> Analysis {
     let ctx = Ctx {
-        files,
         by_path: files.iter().map(|f| (f.path.as_str(), f)).collect(),
         callees: RefCell::new(HashMap::new()),
         b,
@@ -112,7 +128,7 @@ pub fn analyse(files: &[WorkflowFile], b: &Behaviour, branch: Option<&str>) -> A
     };
     let mut a = Analysis::default();
     let mut total = 0usize;
-    for file in ctx.files {
+    for file in files {
         let budget = MAX_CONTEXTS_PER_FILE.min(MAX_CONTEXTS.saturating_sub(total));
         let before = a.emitters.len() + a.unresolved.len() + a.silent.len();
         if let Err(broken) = analyse_file(file, &ctx, budget, &mut a) {
@@ -140,6 +156,17 @@ fn over_budget(file: &WorkflowFile, wf_name: &str, budget: usize) -> Unresolved 
     }
 }
 
+/// The workflow part of the context for a file's `name:`.
+fn workflow_name(wf: &Workflow, file: &WorkflowFile, b: &Behaviour) -> String {
+    match b.workflow_name {
+        WorkflowName::AsWritten => wf.name.clone(),
+        WorkflowName::TrimmedOrFileName => match wf.name.trim() {
+            "" => file.base_name().to_string(),
+            n => n.to_string(),
+        },
+    }
+}
+
 fn analyse_file(
     file: &WorkflowFile,
     ctx: &Ctx,
@@ -155,92 +182,132 @@ fn analyse_file(
     let wf = workflow::parse(&file.text).map_err(|e| broken(e.line, e.message))?;
     let trigs = triggers(&wf.on, ctx.branch, b).map_err(|e| broken(None, e))?;
     let wf_name = workflow_name(&wf, file, b);
-    // Work out every job's names first: an invalid matrix anywhere makes the whole file invalid.
-    let mut per_job = Vec::new();
     let per_name = trigs.len().max(1);
-    let mut names = 0usize;
+    let room = budget / per_name;
+    // Every job's names first, in the parser's order: an invalid job makes the whole file
+    // invalid, and Forgejo's renaming depends on the order.
+    let mut list: Vec<Named> = Vec::new();
+    let mut deferred: Vec<Named> = Vec::new();
     for job in &wf.jobs {
-        let room = (budget / per_name).saturating_sub(names);
-        let posted = match posted_names(job, &wf_name, file, ctx, room) {
-            Ok(p) => p,
+        match names_of_job(job, &wf_name, file, ctx, room.saturating_sub(list.len() + deferred.len())) {
+            Ok((own, children)) => {
+                list.extend(own);
+                deferred.extend(children);
+            }
             Err(Naming::Invalid(e)) => return Err(broken(Some(job.line), e)),
             Err(Naming::OverBudget) => {
                 a.unresolved.push(over_budget(file, &wf_name, budget));
                 return Ok(());
             }
-        };
-        names += posted.len();
-        if names > budget / per_name {
+        }
+        if list.len() + deferred.len() > room {
             a.unresolved.push(over_budget(file, &wf_name, budget));
             return Ok(());
         }
-        per_job.push((job, posted));
+    }
+    list.extend(deferred);
+    if b.dedupe_job_names {
+        dedupe(&mut list);
+    }
+    for named in &mut list {
+        if let Ok(n) = &named.name {
+            named.name = Ok(cut(n, b));
+        }
     }
     for trig in &trigs {
-        for (job, posted) in &per_job {
-            let job_if = job_condition(job);
-            for p in posted {
-                match (&trig.posting, &p.name) {
-                    (Posting::Never(reason), Ok(name)) => a.silent.push(Silent {
-                        context: context(&p.workflow, name, trig.event),
+        for named in &list {
+            match (&trig.posting, &named.name) {
+                (Posting::Never(reason), Ok(name)) => a.silent.push(Silent {
+                    context: context(&named.workflow, name, trig.event),
+                    file: file.path.clone(),
+                    job: named.job.clone(),
+                    reason: reason.clone(),
+                }),
+                (Posting::Never(_), Err(_)) => {}
+                (posting, Ok(name)) => {
+                    let mut conditions = match posting {
+                        Posting::Conditional(c) => c.clone(),
+                        _ => Vec::new(),
+                    };
+                    conditions.extend(named.job_if.clone());
+                    conditions.extend(named.condition.clone());
+                    a.emitters.push(Emitter {
+                        context: context(&named.workflow, name, trig.event),
                         file: file.path.clone(),
-                        job: job.id.clone(),
-                        reason: reason.clone(),
-                    }),
-                    (Posting::Never(_), Err(_)) => {}
-                    (posting, Ok(name)) => {
-                        let mut conditions = match posting {
-                            Posting::Conditional(c) => c.clone(),
-                            _ => Vec::new(),
-                        };
-                        conditions.extend(job_if.clone());
-                        conditions.extend(p.condition.clone());
-                        a.emitters.push(Emitter {
-                            context: context(&p.workflow, name, trig.event),
-                            file: file.path.clone(),
-                            line: job.line,
-                            job: job.id.clone(),
-                            event: trig.event,
-                            conditions,
-                        });
-                    }
-                    (_, Err(u)) => a.unresolved.push(Unresolved {
-                        template: match &p.template_prefix {
-                            Some(prefix) => format!("{prefix}{} ({})", u.template, trig.event),
-                            None => context(&glob_escape(&p.workflow), &u.template, trig.event),
-                        },
-                        file: file.path.clone(),
-                        line: job.line,
-                        job: job.id.clone(),
-                        reason: u.reason.clone(),
-                        capped: u.capped,
-                    }),
+                        line: named.line,
+                        job: named.job.clone(),
+                        event: trig.event,
+                        conditions,
+                    });
                 }
+                (_, Err(u)) => a.unresolved.push(Unresolved {
+                    template: match &named.template_prefix {
+                        Some(prefix) => format!("{prefix}{} ({})", u.template, trig.event),
+                        None => context(&glob_escape(&named.workflow), &u.template, trig.event),
+                    },
+                    file: file.path.clone(),
+                    line: named.line,
+                    job: named.job.clone(),
+                    reason: u.reason.clone(),
+                    capped: u.capped,
+                }),
             }
         }
     }
     Ok(())
 }
 
-/// The workflow part of the context: `name:` as written (never interpolated); when missing,
-/// empty, or the file name on releases that fall back to it.
-fn workflow_name(wf: &Workflow, file: &WorkflowFile, b: &Behaviour) -> String {
-    match &wf.name {
-        Some(n) if !(b.missing_name_is_file_name && n.trim().is_empty()) => n.clone(),
-        _ if b.missing_name_is_file_name => file.base_name().to_string(),
-        _ => String::new(),
+/// Forgejo's `JobParser`: the k-th repeat of a name (counted per original name, in parse order)
+/// becomes `name-k`. A name known only at run time may equal a later one and shift its number:
+/// such later names are unresolved (`name` or `name-…`), and so is its own number.
+fn dedupe(list: &mut [Named]) {
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    let mut unknown: Vec<RequiredPattern> = Vec::new();
+    for named in list.iter_mut() {
+        match &named.name {
+            Ok(n) => {
+                let earlier_unknown = unknown.iter().any(|t| t.matches(n));
+                let c = counts.entry(n.clone()).or_insert(0);
+                let renamed = if *c == 0 { n.clone() } else { format!("{n}-{c}") };
+                *c += 1;
+                named.name = if earlier_unknown {
+                    Err(expr::Unresolved {
+                        template: format!("{}{{,-*}}", glob_escape(n)),
+                        reason: "a job before it in the workflow has a name known only at run time that may equal this one, and Forgejo then renames this one (`name-1`, …)".into(),
+                        capped: false,
+                    })
+                } else {
+                    Ok(renamed)
+                };
+            }
+            Err(u) => {
+                // Only a bounded number of run-time names is tracked; past it every later
+                // name is uncertain too.
+                if unknown.len() < 256 {
+                    if let Ok(p) = RequiredPattern::new(&u.template) {
+                        unknown.push(p);
+                    }
+                } else if let Ok(p) = RequiredPattern::new("*") {
+                    unknown = vec![p];
+                }
+                let mut u = u.clone();
+                if !u.template.ends_with("{,-*}") {
+                    u.template.push_str("{,-*}");
+                }
+                named.name = Err(u);
+            }
+        }
     }
 }
 
-/// A job-level `if:` that can be false; the trivially true ones are not conditions.
-fn job_condition(job: &Job) -> Option<String> {
-    let cond = job.get("if")?;
-    let text = scalar_text(cond).unwrap_or_default();
+/// A job-level `if:` that can be false; the trivially true ones are not conditions. A job
+/// skipped by its `if:` posts `skipped` (or `success` "Has been skipped"), which passes.
+fn job_condition(job: &Job) -> Option<Condition> {
+    let text = job.text("if")?.trim().to_string();
     let inner = text
-        .trim()
         .strip_prefix("${{")
         .and_then(|t| t.strip_suffix("}}"))
-        .unwrap_or(text.trim())
+        .unwrap_or(&text)
         .trim()
         .to_string();
     if matches!(
@@ -249,10 +316,9 @@ fn job_condition(job: &Job) -> Option<String> {
     ) {
         return None;
     }
-    Some(format!(
-        "job-level `if: {}`; when false the job is skipped (newer forges post `skipped`, which counts as passing)",
-        text.trim()
-    ))
+    Some(Condition::skips(format!(
+        "job-level `if: {text}`; when false the job is skipped, and a skipped job's status counts as passing"
+    )))
 }
 
 /// Why a job's names could not be listed.
@@ -269,82 +335,99 @@ impl From<String> for Naming {
     }
 }
 
-/// The names one job posts under, for all its matrix legs (and called jobs), at most `room`.
-fn posted_names(
+/// The names one job posts under (one per matrix leg), and the names of the jobs it calls that
+/// come after the file's own jobs (Forgejo ≥ 15), at most `room` in all.
+fn names_of_job(
     job: &Job,
     wf_name: &str,
     file: &WorkflowFile,
     ctx: &Ctx,
     room: usize,
-) -> Result<Vec<Posted>, Naming> {
+) -> Result<(Vec<Named>, Vec<Named>), Naming> {
     let b = ctx.b;
-    let names = job_names(job, b)?;
-    let mut out: Vec<Posted> = Vec::new();
-    let uses = job.get("uses").and_then(Value::as_str);
-    let inline = match (uses, b.reusable) {
-        (Some(_), Reusable::InlineWithoutRunsOn) => job.get("runs-on").is_none(),
-        _ => false,
+    let job_if = job_condition(job);
+    let named = |name, workflow: &str, template_prefix: Option<String>, condition| Named {
+        job: job.id.clone(),
+        line: job.line,
+        workflow: workflow.to_string(),
+        template_prefix,
+        name,
+        condition,
+        job_if: job_if.clone(),
     };
-    for name in names {
-        out.push(Posted {
-            workflow: wf_name.to_string(),
-            template_prefix: None,
-            name,
-            condition: inline.then(|| {
-                "the caller job of an inlined reusable workflow ends `skipped`".to_string()
-            }),
-        });
+    let own: Vec<Named> = job_names(job, b, b.empty_contexts)?
+        .into_iter()
+        .map(|n| named(n, wf_name, None, None))
+        .collect();
+    let Some(uses) = job.text("uses") else {
+        return Ok((own, Vec::new()));
+    };
+    let expands = match b.reusable {
+        Reusable::CallerOnly => false,
+        Reusable::CallerAndChildren => true,
+        Reusable::InlineWithoutRunsOn => job.get("runs-on").is_none(),
+    };
+    if !expands {
+        return Ok((own, Vec::new()));
     }
-    let Some(uses) = uses else {
-        return Ok(out);
-    };
-    let children = match b.reusable {
-        Reusable::CallerOnly => return Ok(out),
-        Reusable::InlineWithoutRunsOn if !inline => return Ok(out),
-        Reusable::CallerAndCalleeJobs | Reusable::InlineWithoutRunsOn => {
-            called_jobs(uses, file, ctx)
-        }
-    };
-    match children {
+    // One set of children per caller leg.
+    let legs = own.len().max(1);
+    let mut children = Vec::new();
+    match called_jobs(uses, file, ctx) {
         Ok(callee) => {
             let (callee_name, jobs) = &*callee;
-            if out.len() + jobs.len() > room {
+            if jobs.len().saturating_mul(legs) + own.len() > room {
                 return Err(Naming::OverBudget);
             }
-            let workflow = match b.reusable {
-                Reusable::CallerAndCalleeJobs => callee_name.clone(),
-                _ => wf_name.to_string(),
+            let (workflow, condition) = match b.reusable {
+                // Gitea 1.27 inserts the children when the caller becomes ready.
+                Reusable::CallerAndChildren => (
+                    match callee_name.trim() {
+                        "" => file.base_name().to_string(),
+                        n => n.to_string(),
+                    },
+                    (job.get("if").is_some() || job.get("needs").is_some()).then(|| {
+                        Condition::waits(
+                            "the called workflow's jobs are created only when the caller job runs; a caller skipped by its `if:` or a failed need leaves their contexts missing (Gitea 1.27 `insertCallerChildren`)",
+                        )
+                    }),
+                ),
+                _ => (wf_name.to_string(), None),
             };
-            for name in jobs {
-                out.push(Posted {
-                    workflow: workflow.clone(),
-                    template_prefix: None,
-                    name: name.clone(),
-                    condition: None,
-                });
+            for _ in 0..legs {
+                for name in jobs {
+                    children.push(named(name.clone(), &workflow, None, condition.clone()));
+                }
             }
         }
         Err((reason, capped)) => {
-            // Gitea 1.27 names the children by the called workflow's unknown `name:`, which may
-            // be missing: then the trimmed context starts with "/ ", which "* / *" would miss.
+            // The called workflow's own name is unknown on Gitea 1.27, and may be missing:
+            // then the trimmed context starts with its caller's file name.
             let template_prefix = match b.reusable {
-                Reusable::CallerAndCalleeJobs if b.missing_name_is_file_name => Some("* / "),
-                Reusable::CallerAndCalleeJobs => Some("*/ "),
+                Reusable::CallerAndChildren => Some("* / ".to_string()),
                 _ => None,
             };
-            out.push(Posted {
-                workflow: wf_name.to_string(),
-                template_prefix: template_prefix.map(str::to_string),
-                name: Err(expr::Unresolved {
+            children.push(named(
+                Err(expr::Unresolved {
                     template: "*".to_string(),
                     reason,
                     capped,
                 }),
-                condition: None,
-            });
+                wf_name,
+                template_prefix,
+                None,
+            ));
         }
     }
-    Ok(out)
+    match b.reusable {
+        // Forgejo appends them after all of the file's own jobs.
+        Reusable::InlineWithoutRunsOn => Ok((own, children)),
+        _ => {
+            let mut all = own;
+            all.extend(children);
+            Ok((all, Vec::new()))
+        }
+    }
 }
 
 /// The jobs of a called workflow in the same repository (`uses: ./path.yml`), worked out once.
@@ -352,7 +435,7 @@ fn called_jobs(uses: &str, caller: &WorkflowFile, ctx: &Ctx) -> Result<CalleeNam
     let Some(path) = uses.strip_prefix("./") else {
         return Err((
             format!(
-                "calls {uses}, a workflow in another repository, whose jobs post their own statuses"
+                "calls {uses}, a workflow in another repository, whose jobs' names are not known here"
             ),
             false,
         ));
@@ -380,6 +463,14 @@ fn callee_names(uses: &str, path: &str, ctx: &Ctx) -> Result<CalleeNames, Callee
     })?;
     let wf = workflow::parse(&callee.text)
         .map_err(|e| (format!("calls {uses}, which does not parse: {e}"), false))?;
+    // The caller's `with:` become the callee's `inputs`: not known here.
+    let empty: Vec<&str> = ctx
+        .b
+        .empty_contexts
+        .iter()
+        .copied()
+        .filter(|c| *c != "inputs")
+        .collect();
     let mut names = Vec::new();
     for job in &wf.jobs {
         if job.get("uses").is_some() {
@@ -388,7 +479,10 @@ fn callee_names(uses: &str, path: &str, ctx: &Ctx) -> Result<CalleeNames, Callee
                 false,
             ));
         }
-        names.extend(job_names(job, ctx.b).map_err(|e| (e, false))?);
+        names.extend(job_names(job, ctx.b, &empty).map_err(|e| match e {
+            Naming::Invalid(e) => (e, false),
+            Naming::OverBudget => (String::new(), true),
+        })?);
         if names.len() > MAX_CONTEXTS_PER_FILE {
             return Err((
                 format!(
@@ -398,150 +492,135 @@ fn callee_names(uses: &str, path: &str, ctx: &Ctx) -> Result<CalleeNames, Callee
             ));
         }
     }
-    Ok(Rc::new((workflow_name(&wf, callee, ctx.b), names)))
+    Ok(Rc::new((wf.name.clone(), names)))
 }
 
-/// The job's name for each matrix leg, as the forge stores it.
-fn job_names(job: &Job, b: &Behaviour) -> Result<Vec<Result<String, expr::Unresolved>>, String> {
-    let declared = match job.get("name") {
-        None => None,
-        Some(v) => Some(scalar_text(v).ok_or("the job `name:` is not a string")?),
-    }
-    .filter(|n| !n.is_empty());
-    let legs = match legs(job, b)? {
-        Legs::Known(legs) => legs,
-        Legs::Capped(reason) => {
-            let template = match &declared {
-                Some(n) if expr::contains_expression(n) => unknown_segments(n),
-                Some(n) => format!("{}*", glob_escape(n)),
-                None => format!("{} (*)", glob_escape(&job.id)),
-            };
-            return Ok(vec![Err(expr::Unresolved {
-                template,
-                reason,
-                capped: true,
-            })]);
-        }
-        Legs::Unknown(reason) => {
-            let template = match (&declared, b.matrix_naming) {
-                (Some(n), MatrixNaming::SuffixOnlyWithoutName) if !expr::contains_expression(n) => {
-                    return Ok(vec![Ok(cut(n, b))]);
-                }
-                // The matrix values are not known, so no `${{ }}` segment is.
-                (Some(n), _) if expr::contains_expression(n) => unknown_segments(n),
-                (Some(n), _) => format!("{} (*)", glob_escape(n)),
-                (None, _) => format!("{} (*)", glob_escape(&job.id)),
-            };
-            return Ok(vec![Err(expr::Unresolved {
-                template,
-                reason,
-                capped: false,
-            })]);
-        }
-    };
-    Ok(legs
-        .iter()
-        .map(|leg| leg_name(&job.id, declared.as_deref(), leg, b).map(|n| cut(&n, b)))
-        .collect())
-}
-
+/// What is known of a job's legs.
 enum Legs {
     Known(Vec<Leg>),
+    /// Known only at run time, or not to be modelled; the reason says which.
     Unknown(String),
     /// Over a cap; the reason names it.
     Capped(String),
 }
 
 fn legs(job: &Job, b: &Behaviour) -> Result<Legs, String> {
-    let dynamic = |what: String| {
-        if b.dynamic_matrix_is_one_leg {
-            // The forge cannot decode it, runs one leg and names it without suffix.
-            Legs::Known(vec![Leg::new()])
-        } else {
-            Legs::Unknown(format!("its matrix is computed at run time ({what})"))
-        }
-    };
-    let legs = match matrix::shape(&job.body) {
-        Shape::None => vec![Leg::new()],
-        Shape::Other(Value::String(s)) if expr::contains_expression(s) => {
-            return Ok(dynamic(s.clone()));
-        }
-        // Anything else that is not a mapping fails to decode: one leg, no suffix.
-        Shape::Other(_) => vec![Leg::new()],
-        Shape::Axes(m) => {
-            if let Some(what) = matrix::has_expression(m) {
-                return Ok(dynamic(what));
-            }
-            match matrix::expand(m) {
-                Ok(legs) => legs,
-                Err(MatrixError::Invalid(e)) => return Err(e),
-                Err(MatrixError::TooLarge(e)) => return Ok(Legs::Capped(e)),
-                // A scalar axis without an expression cannot be decoded either: one leg.
-                Err(MatrixError::Dynamic(_)) => vec![Leg::new()],
-            }
-        }
-    };
-    if legs.is_empty() {
-        return Ok(Legs::Known(if b.empty_matrix_runs_once {
-            vec![Leg::new()]
-        } else {
-            Vec::new()
-        }));
+    let m = matrix::node(&job.body);
+    if b.matrix_evaluated
+        && let Some(what) = matrix::expression_in(m)
+    {
+        return Ok(Legs::Unknown(format!(
+            "its matrix is computed at run time ({})",
+            short(&what)
+        )));
     }
-    Ok(Legs::Known(legs))
+    let decoded = match matrix::decode(m, b.matrix_decode) {
+        Ok(d) => d,
+        Err(MatrixError::Unknown(e)) => return Ok(Legs::Unknown(e)),
+        Err(e) => return Err(format!("{e:?}")),
+    };
+    match matrix::expand(&decoded, b.empty_matrix_runs_once) {
+        Ok(legs) => Ok(Legs::Known(legs)),
+        Err(MatrixError::Invalid(e)) => Err(e),
+        Err(MatrixError::TooLarge(e)) => Ok(Legs::Capped(e)),
+        Err(MatrixError::Dynamic(e) | MatrixError::Unknown(e)) => Ok(Legs::Unknown(e)),
+    }
+}
+
+fn short(s: &str) -> String {
+    if s.chars().count() > 60 {
+        format!("{}…", s.chars().take(60).collect::<String>())
+    } else {
+        s.to_string()
+    }
+}
+
+/// The job's name for each matrix leg, as the forge's parser produces it (before renaming and
+/// cutting).
+fn job_names(
+    job: &Job,
+    b: &Behaviour,
+    empty: &[&str],
+) -> Result<Vec<Result<String, expr::Unresolved>>, Naming> {
+    let declared = job.name()?;
+    let base = if declared.is_empty() {
+        job.id.clone()
+    } else {
+        declared.clone()
+    };
+    let legs = match legs(job, b)? {
+        Legs::Known(legs) => legs,
+        Legs::Unknown(reason) => {
+            return Ok(vec![Err(expr::Unresolved {
+                template: unknown_legs_template(&base, &declared, b),
+                reason,
+                capped: false,
+            })]);
+        }
+        Legs::Capped(reason) => {
+            return Ok(vec![Err(expr::Unresolved {
+                template: unknown_legs_template(&base, &declared, b),
+                reason,
+                capped: true,
+            })]);
+        }
+    };
+    Ok(legs
+        .iter()
+        .map(|leg| {
+            let env = Env { matrix: leg, empty };
+            leg_name(&base, declared.is_empty(), leg, b, env)
+        })
+        .collect())
+}
+
+/// A glob for every name a job whose legs are unknown could post.
+fn unknown_legs_template(base: &str, declared: &str, b: &Behaviour) -> String {
+    let head = if expr::contains_expression(base)
+        && (!declared.is_empty() || b.matrix_naming != MatrixNaming::AlwaysSuffix)
+    {
+        expr::unknown_template(base)
+    } else {
+        glob_escape(base)
+    };
+    format!("{head}*")
 }
 
 fn leg_name(
-    id: &str,
-    declared: Option<&str>,
+    base: &str,
+    undeclared: bool,
     leg: &Leg,
     b: &Behaviour,
+    env: Env,
 ) -> Result<String, expr::Unresolved> {
-    let with_suffix = |base: &str| {
+    let with_suffix = |name: &str| {
         if leg.is_empty() {
-            base.to_string()
+            name.to_string()
         } else {
-            format!("{base} {}", matrix::suffix(leg))
+            format!("{name} {}", matrix::matrix_name(leg))
         }
     };
     match b.matrix_naming {
-        MatrixNaming::AlwaysSuffix => Ok(with_suffix(declared.unwrap_or(id))),
+        MatrixNaming::AlwaysSuffix => Ok(with_suffix(base)),
         MatrixNaming::SuffixUnlessExpression => {
-            let base = declared.unwrap_or(id);
             if leg.is_empty() {
                 Ok(base.to_string())
             } else if expr::contains_expression(base) {
-                expr::interpolate(base, leg)
+                expr::interpolate(base, env)
             } else {
                 Ok(with_suffix(base))
             }
         }
-        MatrixNaming::SuffixOnlyWithoutName => match declared {
-            None => Ok(with_suffix(id)),
-            Some(n) => expr::interpolate(n, leg),
-        },
-    }
-}
-
-/// A glob for a name whose `${{ }}` segments are all unknown: each becomes `*`.
-fn unknown_segments(text: &str) -> String {
-    let mut out = String::new();
-    let mut rest = text;
-    while let Some(start) = rest.find("${{") {
-        out.push_str(&glob_escape(&rest[..start]));
-        match rest[start + 3..].find("}}") {
-            Some(end) => {
-                out.push('*');
-                rest = &rest[start + 3 + end + 2..];
-            }
-            None => {
-                out.push_str(&glob_escape(&rest[start..]));
-                rest = "";
+        MatrixNaming::SuffixOnlyWithoutName => {
+            if undeclared {
+                Ok(with_suffix(base))
+            } else if expr::contains_expression(base) {
+                expr::interpolate(base, env)
+            } else {
+                Ok(base.to_string())
             }
         }
     }
-    out.push_str(&glob_escape(rest));
-    out
 }
 
 /// Names over 255 bytes are cut as the forge stores them: Forgejo and Gitea ≤ 1.23 at a

@@ -1,16 +1,13 @@
-//! Just enough of the Actions expression language to name jobs statically: `${{ }}` segments
-//! over the `matrix` context, literals, `format()`, `||`, `&&`, `==`, `!=` and `!`. Anything that
-//! depends on run-time state (`github`, `vars`, `needs`, `inputs`, other functions) is reported as
-//! unresolved, with a glob that stands for every name the segment could produce.
+//! Just enough of the Actions expression language to name jobs statically, as the forges do when
+//! a run is created (`ExpressionEvaluator.Interpolate`: the name becomes one
+//! `format('…{0}…', expr0, …)` and every value is printed by `coerceToString`): the `matrix`
+//! context, the contexts that are empty at that moment on the release (`github` before git
+//! contexts were passed, `needs`, `inputs`), literals, `format()`, `||`, `&&`, `==`, `!=`, `!`.
+//! Anything known only at run time (`vars`, `github` on newer releases, other functions) is
+//! unresolved, with a glob that stands for every name the text could produce.
 
-use serde_json::Value;
-
-use super::matrix::{Leg, go_sprint};
-
-/// Both forges only interpolate when both `${{` and `}}` appear.
-pub fn contains_expression(s: &str) -> bool {
-    s.contains("${{") && s.contains("}}")
-}
+use super::matrix::Leg;
+use crate::yaml::go::{GoValue, coerce_to_string};
 
 /// Nesting of an expression (parentheses, `!`, calls, indexes), at most.
 pub const MAX_DEPTH: usize = 50;
@@ -18,6 +15,19 @@ pub const MAX_DEPTH: usize = 50;
 pub const MAX_SOURCE: usize = 64 * 1024;
 /// Bytes one interpolated text may grow to (a `format()` repeating a long value), at most.
 pub const MAX_OUTPUT: usize = 64 * 1024;
+
+/// Both forges only interpolate when both `${{` and `}}` appear.
+pub fn contains_expression(s: &str) -> bool {
+    s.contains("${{") && s.contains("}}")
+}
+
+/// What an expression may read when a job is named.
+#[derive(Debug, Clone, Copy)]
+pub struct Env<'a> {
+    pub matrix: &'a Leg,
+    /// Contexts that are empty when the run is created (every property is null).
+    pub empty: &'a [&'a str],
+}
 
 /// A name that cannot be computed without running the workflow, or over a cap.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,43 +62,96 @@ fn capped(why: String) -> Fail {
     Fail { why, capped: true }
 }
 
-/// Interpolates every `${{ }}` segment of `text` with the given matrix leg.
-pub fn interpolate(text: &str, leg: &Leg) -> Result<String, Unresolved> {
+/// One piece of a text to interpolate.
+#[derive(Debug, PartialEq, Eq)]
+enum Part<'a> {
+    Literal(&'a str),
+    Expr(&'a str),
+}
+
+/// Splits a text as act's `rewriteSubExpression` does: an expression ends at the first `}}`
+/// outside a quoted string. `None` where that function panics (an unclosed string or
+/// expression).
+fn split(text: &str) -> Option<Vec<Part<'_>>> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("${{") {
+        if start > 0 {
+            parts.push(Part::Literal(&rest[..start]));
+        }
+        let body = &rest[start + 3..];
+        let mut pos = 0;
+        let end = loop {
+            let close = body[pos..].find("}}").map(|i| i + pos);
+            let quote = body[pos..].find('\'').map(|i| i + pos);
+            match (close, quote) {
+                (Some(c), Some(q)) if q < c => {
+                    // Skip the quoted string (`''` is an escaped quote).
+                    let mut i = q + 1;
+                    loop {
+                        let next = body[i..].find('\'')? + i;
+                        if body[next + 1..].starts_with('\'') {
+                            i = next + 2;
+                        } else {
+                            pos = next + 1;
+                            break;
+                        }
+                    }
+                }
+                (Some(c), _) => break c,
+                (None, Some(q)) => {
+                    let next = body[q + 1..].find('\'')? + q + 1;
+                    pos = next + 1;
+                }
+                (None, None) => return None,
+            }
+        };
+        parts.push(Part::Expr(body[..end].trim()));
+        rest = &body[end + 2..];
+    }
+    if !rest.is_empty() {
+        parts.push(Part::Literal(rest));
+    }
+    Some(parts)
+}
+
+/// Interpolates every `${{ }}` segment of `text`.
+pub fn interpolate(text: &str, env: Env) -> Result<String, Unresolved> {
+    let Some(parts) = split(text) else {
+        return Err(Unresolved {
+            template: unknown_template(text),
+            reason: "has an unclosed `${{` or string, which makes the forge's expression rewriter fail".into(),
+            capped: false,
+        });
+    };
     let mut out = String::new();
     let mut template = String::new();
     let mut reason: Option<Fail> = None;
-    let mut rest = text;
-    while let Some(start) = rest.find("${{") {
-        let lit = &rest[..start];
-        out.push_str(lit);
-        template.push_str(&glob_escape(lit));
-        let after = &rest[start + 3..];
-        let Some(end) = after.find("}}") else {
-            // An unclosed expression is left as text, as act leaves it.
-            out.push_str(&rest[start..]);
-            template.push_str(&glob_escape(&rest[start..]));
-            rest = "";
-            break;
-        };
-        let src = &after[..end];
-        match eval(src, leg) {
-            Ok(v) => {
-                let s = to_text(&v);
-                template.push_str(&glob_escape(&s));
-                out.push_str(&s);
+    for part in parts {
+        match part {
+            Part::Literal(l) => {
+                out.push_str(l);
+                template.push_str(&glob_escape(l));
             }
-            Err(f) => {
-                template.push('*');
-                let shown = if src.chars().count() > 80 {
-                    format!("{}…", src.chars().take(80).collect::<String>())
-                } else {
-                    src.to_string()
-                };
-                reason.get_or_insert(Fail {
-                    why: format!("`${{{{{shown}}}}}` {}", f.why),
-                    capped: f.capped,
-                });
-            }
+            Part::Expr(src) => match eval(src, env) {
+                Ok(v) => {
+                    let s = coerce_to_string(&v);
+                    template.push_str(&glob_escape(&s));
+                    out.push_str(&s);
+                }
+                Err(f) => {
+                    template.push('*');
+                    let shown = if src.chars().count() > 80 {
+                        format!("{}…", src.chars().take(80).collect::<String>())
+                    } else {
+                        src.to_string()
+                    };
+                    reason.get_or_insert(Fail {
+                        why: format!("`${{{{ {shown} }}}}` {}", f.why),
+                        capped: f.capped,
+                    });
+                }
+            },
         }
         if out.len() > MAX_OUTPUT || template.len() > MAX_OUTPUT {
             reason = Some(capped(format!(
@@ -96,10 +159,7 @@ pub fn interpolate(text: &str, leg: &Leg) -> Result<String, Unresolved> {
             )));
             break;
         }
-        rest = &after[end + 2..];
     }
-    out.push_str(rest);
-    template.push_str(&glob_escape(rest));
     match reason {
         None => Ok(out),
         Some(f) => Err(Unresolved {
@@ -107,6 +167,20 @@ pub fn interpolate(text: &str, leg: &Leg) -> Result<String, Unresolved> {
             reason: f.why,
             capped: f.capped,
         }),
+    }
+}
+
+/// A glob for a text whose `${{ }}` segments are all unknown: each becomes `*`.
+pub fn unknown_template(text: &str) -> String {
+    match split(text) {
+        Some(parts) => parts
+            .iter()
+            .map(|p| match p {
+                Part::Literal(l) => glob_escape(l),
+                Part::Expr(_) => "*".to_string(),
+            })
+            .collect(),
+        None => "*".into(),
     }
 }
 
@@ -122,27 +196,20 @@ pub fn glob_escape(s: &str) -> String {
     out
 }
 
-/// How an expression value reads when interpolated into a string.
-fn to_text(v: &Value) -> String {
+/// act's `IsTruthy`.
+fn truthy(v: &GoValue) -> bool {
     match v {
-        Value::Null => String::new(),
-        Value::Array(_) => "Array".into(),
-        Value::Object(_) => "Object".into(),
-        other => go_sprint(other),
-    }
-}
-
-fn truthy(v: &Value) -> bool {
-    match v {
-        Value::Null => false,
-        Value::Bool(b) => *b,
-        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0 && !f.is_nan()),
-        Value::String(s) => !s.is_empty(),
+        GoValue::Nil => false,
+        GoValue::Bool(b) => *b,
+        GoValue::Int(i) => *i != 0,
+        GoValue::Uint(u) => *u != 0,
+        GoValue::Float(f) => *f != 0.0 && !f.is_nan(),
+        GoValue::Str(s) => !s.is_empty(),
         _ => true,
     }
 }
 
-fn eval(src: &str, leg: &Leg) -> Result<Value, Fail> {
+fn eval(src: &str, env: Env) -> Result<GoValue, Fail> {
     if src.len() > MAX_SOURCE {
         return Err(capped(format!(
             "is longer than {MAX_SOURCE} bytes (driftgate's cap)"
@@ -152,7 +219,7 @@ fn eval(src: &str, leg: &Leg) -> Result<Value, Fail> {
     let mut p = Parser {
         t: &tokens,
         i: 0,
-        leg,
+        env,
         depth: 0,
     };
     let v = p.or()?;
@@ -166,7 +233,8 @@ fn eval(src: &str, leg: &Leg) -> Result<Value, Fail> {
 enum Tok {
     Ident(String),
     Str(String),
-    Num(f64),
+    Int(i64),
+    Float(f64),
     Punct(&'static str),
 }
 
@@ -174,8 +242,7 @@ fn lex(src: &str) -> Result<Vec<Tok>, String> {
     let chars: Vec<char> = src.chars().collect();
     let mut i = 0;
     let mut out = Vec::new();
-    while i < chars.len() {
-        let c = chars[i];
+    while let Some(&c) = chars.get(i) {
         if c.is_whitespace() {
             i += 1;
         } else if c == '\'' {
@@ -204,39 +271,46 @@ fn lex(src: &str) -> Result<Vec<Tok>, String> {
         {
             let start = i;
             i += 1;
-            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.') {
+            while chars
+                .get(i)
+                .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '.')
+            {
                 i += 1;
             }
             let text: String = chars[start..i].iter().collect();
-            let n = text
-                .parse::<f64>()
-                .map_err(|_| format!("has a number driftgate cannot read ({text})"))?;
-            out.push(Tok::Num(n));
+            // actionlint reads a number without `.` or exponent as an integer.
+            let tok = if text.chars().all(|c| c.is_ascii_digit() || c == '-') {
+                text.parse::<i64>().ok().map(Tok::Int)
+            } else if text.contains(['x', 'X']) {
+                None
+            } else {
+                text.parse::<f64>().ok().filter(|f| f.is_finite()).map(Tok::Float)
+            };
+            out.push(tok.ok_or_else(|| format!("has a number driftgate cannot read ({text})"))?);
         } else if c.is_alphabetic() || c == '_' {
             let start = i;
-            while i < chars.len()
-                && (chars[i].is_alphanumeric() || chars[i] == '_' || chars[i] == '-')
+            while chars
+                .get(i)
+                .is_some_and(|c| c.is_alphanumeric() || *c == '_' || *c == '-')
             {
                 i += 1;
             }
             out.push(Tok::Ident(chars[start..i].iter().collect()));
         } else {
-            let two: String = chars[i..(i + 2).min(chars.len())].iter().collect();
-            let p = match two.as_str() {
-                "||" => "||",
-                "&&" => "&&",
-                "==" => "==",
-                "!=" => "!=",
-                _ => match c {
-                    '!' => "!",
-                    '(' => "(",
-                    ')' => ")",
-                    '[' => "[",
-                    ']' => "]",
-                    '.' => ".",
-                    ',' => ",",
-                    _ => return Err(format!("uses {c:?}, which driftgate does not evaluate")),
-                },
+            let next = chars.get(i + 1).copied();
+            let p = match (c, next) {
+                ('|', Some('|')) => "||",
+                ('&', Some('&')) => "&&",
+                ('=', Some('=')) => "==",
+                ('!', Some('=')) => "!=",
+                ('!', _) => "!",
+                ('(', _) => "(",
+                (')', _) => ")",
+                ('[', _) => "[",
+                (']', _) => "]",
+                ('.', _) => ".",
+                (',', _) => ",",
+                _ => return Err(format!("uses {c:?}, which driftgate does not evaluate")),
             };
             i += p.len();
             out.push(Tok::Punct(p));
@@ -248,7 +322,7 @@ fn lex(src: &str) -> Result<Vec<Tok>, String> {
 struct Parser<'a> {
     t: &'a [Tok],
     i: usize,
-    leg: &'a Leg,
+    env: Env<'a>,
     /// Current nesting, bounded by [`MAX_DEPTH`] so that `((((…))))` cannot exhaust the stack.
     depth: usize,
 }
@@ -280,11 +354,11 @@ impl Parser<'_> {
         r
     }
 
-    fn or(&mut self) -> Result<Value, Fail> {
+    fn or(&mut self) -> Result<GoValue, Fail> {
         self.nested(Self::or_inner)
     }
 
-    fn or_inner(&mut self) -> Result<Value, Fail> {
+    fn or_inner(&mut self) -> Result<GoValue, Fail> {
         let mut v = self.and()?;
         while self.peek_punct("||") {
             self.i += 1;
@@ -296,7 +370,7 @@ impl Parser<'_> {
         Ok(v)
     }
 
-    fn and(&mut self) -> Result<Value, Fail> {
+    fn and(&mut self) -> Result<GoValue, Fail> {
         let mut v = self.cmp()?;
         while self.peek_punct("&&") {
             self.i += 1;
@@ -308,52 +382,65 @@ impl Parser<'_> {
         Ok(v)
     }
 
-    fn cmp(&mut self) -> Result<Value, Fail> {
+    fn cmp(&mut self) -> Result<GoValue, Fail> {
         let l = self.unary()?;
         for op in ["==", "!="] {
             if self.peek_punct(op) {
                 self.i += 1;
                 let r = self.unary()?;
                 let eq = loose_eq(&l, &r);
-                return Ok(Value::Bool(if op == "==" { eq } else { !eq }));
+                return Ok(GoValue::Bool(if op == "==" { eq } else { !eq }));
             }
         }
         Ok(l)
     }
 
-    fn unary(&mut self) -> Result<Value, Fail> {
+    fn unary(&mut self) -> Result<GoValue, Fail> {
         if self.peek_punct("!") {
             self.i += 1;
             let v = self.nested(Self::unary)?;
-            return Ok(Value::Bool(!truthy(&v)));
+            return Ok(GoValue::Bool(!truthy(&v)));
         }
         self.primary()
     }
 
-    fn primary(&mut self) -> Result<Value, Fail> {
+    fn primary(&mut self) -> Result<GoValue, Fail> {
         let tok = self.t.get(self.i).cloned().ok_or("ends early")?;
         self.i += 1;
         match tok {
-            Tok::Str(s) => Ok(Value::String(s)),
-            Tok::Num(n) => Ok(serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)),
+            Tok::Str(s) => Ok(GoValue::Str(s)),
+            Tok::Int(n) => Ok(GoValue::Int(n)),
+            Tok::Float(f) => Ok(GoValue::Float(f)),
             Tok::Punct("(") => {
                 let v = self.or()?;
                 self.expect(")")?;
                 Ok(v)
             }
             Tok::Ident(id) => match id.as_str() {
-                "true" => Ok(Value::Bool(true)),
-                "false" => Ok(Value::Bool(false)),
-                "null" => Ok(Value::Null),
-                "matrix" => self.path(Value::Object(self.leg.clone())),
+                "true" => Ok(GoValue::Bool(true)),
+                "false" => Ok(GoValue::Bool(false)),
+                "null" => Ok(GoValue::Nil),
                 _ if self.peek_punct("(") => self.call(&id),
+                _ if id.eq_ignore_ascii_case("matrix") => {
+                    let leg = GoValue::Map(
+                        self.env
+                            .matrix
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect(),
+                    );
+                    self.path(leg)
+                }
+                _ if self.env.empty.iter().any(|c| c.eq_ignore_ascii_case(&id)) => {
+                    self.path(GoValue::Nil)
+                }
                 other => Err(format!("reads `{other}`, known only at run time").into()),
             },
             Tok::Punct(p) => Err(format!("has an unexpected {p:?}").into()),
         }
     }
 
-    fn path(&mut self, mut v: Value) -> Result<Value, Fail> {
+    fn path(&mut self, mut v: GoValue) -> Result<GoValue, Fail> {
         loop {
             if self.peek_punct(".") {
                 self.i += 1;
@@ -367,12 +454,15 @@ impl Parser<'_> {
                 let idx = self.or()?;
                 self.expect("]")?;
                 v = match (&v, &idx) {
-                    (Value::Array(a), Value::Number(n)) => n
-                        .as_f64()
-                        .and_then(|f| a.get(f as usize).cloned())
-                        .unwrap_or(Value::Null),
-                    (_, Value::String(k)) => property(&v, k),
-                    _ => Value::Null,
+                    (GoValue::Seq(a), GoValue::Int(n)) => usize::try_from(*n)
+                        .ok()
+                        .and_then(|n| a.get(n).cloned())
+                        .unwrap_or(GoValue::Nil),
+                    (GoValue::Seq(a), GoValue::Float(f)) if *f >= 0.0 => {
+                        a.get(*f as usize).cloned().unwrap_or(GoValue::Nil)
+                    }
+                    (_, GoValue::Str(k)) => property(&v, k),
+                    _ => GoValue::Nil,
                 };
             } else {
                 return Ok(v);
@@ -380,7 +470,7 @@ impl Parser<'_> {
         }
     }
 
-    fn call(&mut self, name: &str) -> Result<Value, Fail> {
+    fn call(&mut self, name: &str) -> Result<GoValue, Fail> {
         self.expect("(")?;
         let mut args = Vec::new();
         if !self.peek_punct(")") {
@@ -401,35 +491,48 @@ impl Parser<'_> {
     }
 }
 
-/// Property access is case-insensitive in the expression language.
-fn property(v: &Value, key: &str) -> Value {
+/// Property access is case-insensitive in the expression language (`strings.EqualFold`).
+fn property(v: &GoValue, key: &str) -> GoValue {
     match v {
-        Value::Object(m) => m
+        GoValue::Map(m) => m
             .iter()
             .find(|(k, _)| k.eq_ignore_ascii_case(key))
             .map(|(_, v)| v.clone())
-            .unwrap_or(Value::Null),
-        _ => Value::Null,
+            .unwrap_or(GoValue::Nil),
+        _ => GoValue::Nil,
     }
 }
 
-fn loose_eq(a: &Value, b: &Value) -> bool {
+fn as_number(v: &GoValue) -> Option<f64> {
+    match v {
+        GoValue::Int(i) => Some(*i as f64),
+        GoValue::Uint(u) => Some(*u as f64),
+        GoValue::Float(f) => Some(*f),
+        _ => None,
+    }
+}
+
+fn loose_eq(a: &GoValue, b: &GoValue) -> bool {
     match (a, b) {
-        (Value::String(x), Value::String(y)) => x.eq_ignore_ascii_case(y),
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        _ => a == b,
+        (GoValue::Str(x), GoValue::Str(y)) => x.eq_ignore_ascii_case(y),
+        (GoValue::Nil, GoValue::Nil) => true,
+        (GoValue::Bool(x), GoValue::Bool(y)) => x == y,
+        _ => match (as_number(a), as_number(b)) {
+            (Some(x), Some(y)) => x == y,
+            _ => false,
+        },
     }
 }
 
-fn format_fn(args: &[Value]) -> Result<Value, Fail> {
-    let Some(Value::String(fmt)) = args.first() else {
+fn format_fn(args: &[GoValue]) -> Result<GoValue, Fail> {
+    let Some(GoValue::Str(fmt)) = args.first() else {
         return Err("calls format() without a string".into());
     };
     let chars: Vec<char> = fmt.chars().collect();
     let mut out = String::new();
     let mut i = 0;
-    while i < chars.len() {
-        match chars[i] {
+    while let Some(&c) = chars.get(i) {
+        match c {
             '{' if chars.get(i + 1) == Some(&'{') => {
                 out.push('{');
                 i += 2;
@@ -448,10 +551,11 @@ fn format_fn(args: &[Value]) -> Result<Value, Fail> {
                     .trim()
                     .parse()
                     .map_err(|_| "has a bad format placeholder")?;
-                let arg = args
-                    .get(n + 1)
+                let arg = n
+                    .checked_add(1)
+                    .and_then(|k| args.get(k))
                     .ok_or("has a format placeholder without argument")?;
-                out.push_str(&to_text(arg));
+                out.push_str(&coerce_to_string(arg));
                 i += end + 1;
             }
             c => {
@@ -465,55 +569,68 @@ fn format_fn(args: &[Value]) -> Result<Value, Fail> {
             )));
         }
     }
-    Ok(Value::String(out))
+    Ok(GoValue::Str(out))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::yaml::go::GoValue;
 
-    fn leg(v: Value) -> Leg {
-        v.as_object().expect("object").clone()
+    fn leg(pairs: &[(&str, GoValue)]) -> Leg {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+    }
+
+    fn env(l: &Leg) -> Env<'_> {
+        Env {
+            matrix: l,
+            empty: &["github", "inputs"],
+        }
     }
 
     #[test]
-    fn matrix_references_and_format_resolve() {
-        let l = leg(json!({"os": "debian", "cacher": {"name": "redis"}, "py": 3.1, "n": 2}));
-        assert_eq!(
-            interpolate("build (${{ matrix.os }})", &l),
-            Ok("build (debian)".into())
-        );
-        assert_eq!(
-            interpolate(
-                "${{ format('test-remote-cacher ({0})', matrix.cacher.name) }}",
-                &l
+    fn matrix_references_and_format_resolve_as_coerce_to_string_prints() {
+        let l = leg(&[
+            ("os", GoValue::Str("debian".into())),
+            (
+                "cacher",
+                GoValue::Map(vec![("name".into(), GoValue::Str("redis".into()))]),
             ),
+            ("py", GoValue::Float(3.1)),
+            ("big", GoValue::Float(1e6)),
+            ("pi", GoValue::Float(std::f64::consts::PI)),
+            ("n", GoValue::Int(2)),
+        ]);
+        let e = env(&l);
+        assert_eq!(interpolate("build (${{ matrix.os }})", e), Ok("build (debian)".into()));
+        assert_eq!(
+            interpolate("${{ format('test-remote-cacher ({0})', matrix.cacher.name) }}", e),
             Ok("test-remote-cacher (redis)".into())
         );
-        assert_eq!(
-            interpolate("py${{matrix.py}}-${{ matrix.n }}", &l),
-            Ok("py3.1-2".into())
-        );
-        assert_eq!(
-            interpolate("${{ matrix.missing || 'dflt' }}", &l),
-            Ok("dflt".into())
-        );
-        assert_eq!(
-            interpolate("x ${{ matrix['os'] }}", &l),
-            Ok("x debian".into())
-        );
-        assert_eq!(interpolate("${{ matrix.missing }}", &l), Ok("".into()));
+        assert_eq!(interpolate("py${{matrix.py}}-${{ matrix.n }}", e), Ok("py3.1-2".into()));
+        assert_eq!(interpolate("${{ matrix.big }}", e), Ok("1000000".into()));
+        assert_eq!(interpolate("${{ matrix.pi }}", e), Ok("3.14159265358979".into()));
+        assert_eq!(interpolate("${{ matrix.cacher }}", e), Ok("Object".into()));
+        assert_eq!(interpolate("${{ matrix.missing || 'dflt' }}", e), Ok("dflt".into()));
+        assert_eq!(interpolate("x ${{ matrix['OS'] }}", e), Ok("x debian".into()));
+        assert_eq!(interpolate("${{ matrix.missing }}", e), Ok("".into()));
+        // An empty context reads as null.
+        assert_eq!(interpolate("a${{ github.ref_name }}b", e), Ok("ab".into()));
+        // A `}}` inside a quoted string does not end the expression.
+        assert_eq!(interpolate("${{ format('}}{0}', 'x') }}", e), Ok("}x".into()));
+        assert_eq!(interpolate("${{ 1.5 }} ${{ 2 }} ${{ 1e3 }}", e), Ok("1.5 2 1000".into()));
     }
 
     #[test]
     fn run_time_contexts_are_unresolved_with_a_glob_template() {
-        let l = leg(json!({"os": "a"}));
-        let u = interpolate("deploy ${{ github.ref_name }} (${{ matrix.os }})", &l)
+        let l = leg(&[("os", GoValue::Str("a".into()))]);
+        let u = interpolate("deploy ${{ vars.target }} (${{ matrix.os }})", env(&l))
             .expect_err("run time");
         assert_eq!(u.template, "deploy * (a)");
-        assert!(u.reason.contains("github"), "{}", u.reason);
-        let u = interpolate("[x] ${{ toJSON(matrix) }}", &l).expect_err("unknown fn");
+        assert!(u.reason.contains("vars"), "{}", u.reason);
+        let u = interpolate("[x] ${{ toJSON(matrix) }}", env(&l)).expect_err("unknown fn");
         assert_eq!(u.template, "\\[x\\] *");
+        let u = interpolate("a }} ${{ b", env(&l)).expect_err("unclosed");
+        assert!(u.reason.contains("unclosed"), "{}", u.reason);
     }
 }

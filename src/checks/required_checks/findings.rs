@@ -159,7 +159,7 @@ fn check_pattern(
                 format!(
                     "only conditional emitters post it ({}): {}; pull requests outside the condition may wait forever",
                     emitters.into_iter().collect::<Vec<_>>().join(", "),
-                    first.conditions.join("; ")
+                    first.condition_texts().join("; ")
                 ),
             )
             .at(first.file.clone(), Some(first.line));

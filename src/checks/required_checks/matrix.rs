@@ -1,15 +1,23 @@
-//! Matrix legs exactly as act's `GetMatrixes` (used by Gitea and the Forgejo runner) expands them,
-//! and the `" (v1, v2)"` suffix the forges append, with values printed as Go's `fmt.Sprint`
-//! prints what yaml.v3 decoded.
+//! Matrix legs exactly as the forges expand them, and the `" (v1, v2)"` suffix they append.
+//!
+//! Decoding (`model.(*Job).Matrix()`): Gitea ≤ 1.26 (act) and Forgejo (runner) decode
+//! `strategy.matrix` strictly into `map[string][]interface{}`: any value that is not a list
+//! makes the decode fail, and the job then has no matrix at all. Gitea 1.27 (gitea/runner
+//! v1.0.8) decodes into `map[string]interface{}` and wraps scalars into one-value lists
+//! (`normalizeMatrixValue`); a mapping value still leaves the job without matrix.
+//! Expansion (`GetMatrixes`): the product of the axes, then `exclude` by partial match, then
+//! each `include` extends every leg it fits on the original axes, or becomes a leg of its own.
+//! Gitea runs one leg without values when nothing is left; the Forgejo runner none. Legs are
+//! then sorted by their suffix string (`getMatrixes`: `sort.Slice` on `matrixName`).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde_json::{Map, Value};
+use super::behaviour::MatrixDecode;
+use crate::yaml::go::{self, GoValue};
+use crate::yaml::tree::Node;
 
-use super::expr;
-
-/// One leg: matrix key → value.
-pub type Leg = Map<String, Value>;
+/// One leg: matrix key → value (Go's `map[string]interface{}`; printed with keys sorted).
+pub type Leg = BTreeMap<String, GoValue>;
 
 /// Legs per job, at most. Neither forge caps a matrix (act's `GetMatrixes` has no limit; GitHub
 /// refuses more than 256); past this a job is unverifiable rather than expanded.
@@ -24,103 +32,125 @@ pub const MAX_MATCH_WORK: usize = 4_000_000;
 /// Why a matrix could not be expanded statically.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MatrixError {
-    /// The matrix (or an axis, include or exclude) is an expression evaluated at run time.
+    /// The matrix holds an expression the forge evaluates at run time.
     Dynamic(String),
-    /// The forge rejects the workflow (e.g. an exclude key that is no matrix key).
+    /// The forge rejects the workflow (an exclude key that is no matrix key).
     Invalid(String),
+    /// The forge's own code cannot handle it (its type assertions would panic), or driftgate
+    /// cannot model it: nothing is known about the legs.
+    Unknown(String),
     /// Over one of driftgate's caps: the message names it.
     TooLarge(String),
 }
 
-/// What `strategy.matrix` holds, before expansion.
-pub enum Shape<'a> {
-    /// No strategy or no matrix: one leg with no values.
+/// What `strategy.matrix` decodes to.
+pub enum Decoded {
+    /// No strategy, no matrix, or one the decode rejects: one leg with no values.
     None,
-    /// A mapping of axes (with optional include/exclude).
-    Axes(&'a Map<String, Value>),
-    /// A scalar or anything else the forge cannot decode into axes.
-    Other(&'a Value),
+    /// `map[string][]interface{}`: axes in document order, `include` and `exclude` among them.
+    Map(Vec<(String, Vec<GoValue>)>),
 }
 
-pub fn shape(job_body: &Value) -> Shape<'_> {
-    match job_body.get("strategy").and_then(|s| s.get("matrix")) {
-        None | Some(Value::Null) => Shape::None,
-        Some(Value::Object(m)) => Shape::Axes(m),
-        Some(other) => Shape::Other(other),
-    }
+/// The matrix node of a job body, if any.
+pub fn node(job_body: &Node) -> Option<&Node> {
+    job_body.field("strategy")?.field("matrix")
 }
 
-/// Whether any axis, include or exclude of a mapping matrix is an expression string: Gitea
-/// (≤ 1.26) then fails to decode the matrix and runs one leg; Forgejo evaluates it at run time.
-pub fn has_expression(m: &Map<String, Value>) -> Option<String> {
-    m.iter().find_map(|(k, v)| match v {
-        Value::Array(items) => items.iter().find_map(|i| match i {
-            Value::String(s)
-                if expr::contains_expression(s) && (k == "include" || k == "exclude") =>
-            {
-                Some(format!("matrix {k} entry {s}"))
-            }
-            _ => None,
-        }),
-        Value::String(s) if expr::contains_expression(s) => Some(format!("matrix {k}: {s}")),
-        _ => None,
-    })
-}
-
-/// Expands a mapping matrix into its legs as act's `GetMatrixes` does (product, then `exclude`
-/// by partial match, then each `include` extends every leg it fits on the original axes or
-/// becomes a leg of its own), within the caps above. Include and exclude entries are matched
-/// through hash indexes keyed by the axes they name, never leg × entry.
-pub fn expand(m: &Map<String, Value>) -> Result<Vec<Leg>, MatrixError> {
-    let mut axes: Vec<(&String, &Vec<Value>)> = Vec::new();
-    for (k, v) in m {
-        if k == "include" || k == "exclude" {
-            continue;
-        }
-        match v {
-            Value::Array(items) => axes.push((k, items)),
-            other => {
-                return Err(MatrixError::Dynamic(format!(
-                    "matrix axis {k} is not a list ({})",
-                    short(other)
-                )));
-            }
-        }
-    }
-    let entries = |key: &str| -> Result<Vec<&Map<String, Value>>, MatrixError> {
-        match m.get(key) {
-            None | Some(Value::Null) => Ok(Vec::new()),
-            Some(Value::Array(items)) => items
+/// Decodes `strategy.matrix` as the release does.
+pub fn decode(matrix: Option<&Node>, mode: MatrixDecode) -> Result<Decoded, MatrixError> {
+    let Some(m) = matrix else {
+        return Ok(Decoded::None);
+    };
+    // `Matrix()` only decodes a mapping node.
+    let Some(pairs) = m.map() else {
+        return Ok(Decoded::None);
+    };
+    let mut out = Vec::with_capacity(pairs.len());
+    for (k, v) in pairs {
+        let Ok(key) = k.string_field() else {
+            return Ok(Decoded::None);
+        };
+        let values = match (v.seq(), mode) {
+            (Some(items), _) => items
                 .iter()
-                .map(|i| {
-                    i.as_object().ok_or_else(|| {
-                        MatrixError::Dynamic(format!(
-                            "matrix {key} entry is not a mapping ({})",
-                            short(i)
-                        ))
-                    })
-                })
-                .collect(),
-            Some(Value::Object(one)) if key == "include" => Ok(vec![one]),
-            Some(other) => Err(MatrixError::Dynamic(format!(
-                "matrix {key} is not a list ({})",
-                short(other)
-            ))),
+                .map(go::resolve)
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(MatrixError::Unknown)?,
+            // Strict: a value that is not a list fails the whole decode.
+            (None, MatrixDecode::Strict) => return Ok(Decoded::None),
+            (None, MatrixDecode::Flexible) => match go::resolve(v).map_err(MatrixError::Unknown)? {
+                GoValue::Map(_) => return Ok(Decoded::None),
+                scalar => vec![scalar],
+            },
+        };
+        out.push((key, values));
+    }
+    Ok(Decoded::Map(out))
+}
+
+/// Whether any string anywhere in the matrix holds `${{ }}`.
+pub fn expression_in(matrix: Option<&Node>) -> Option<String> {
+    fn find(n: &Node) -> Option<String> {
+        if let Some(s) = n.scalar() {
+            return super::expr::contains_expression(&s.text).then(|| s.text.clone());
         }
+        if let Some(items) = n.seq() {
+            return items.iter().find_map(find);
+        }
+        n.map()?
+            .iter()
+            .find_map(|(k, v)| find(k).or_else(|| find(v)))
+    }
+    find(matrix?)
+}
+
+/// Expands a decoded matrix into its legs as `GetMatrixes` does, within the caps above, sorted
+/// by suffix. Include and exclude entries are matched through hash indexes keyed by the axes they
+/// name, never leg × entry. `empty_runs_once`: Gitea's act adds one empty leg when none is left.
+pub fn expand(decoded: &Decoded, empty_runs_once: bool) -> Result<Vec<Leg>, MatrixError> {
+    let m = match decoded {
+        Decoded::None => return Ok(vec![Leg::new()]),
+        Decoded::Map(m) => m,
+    };
+    let is_key = |k: &str| m.iter().any(|(a, _)| a == k);
+    let entries = |key: &str| -> Result<Vec<Vec<(String, GoValue)>>, MatrixError> {
+        let mut out = Vec::new();
+        for (_, list) in m.iter().filter(|(k, _)| k == key) {
+            for v in list {
+                match v {
+                    GoValue::Map(pairs) => out.push(pairs.clone()),
+                    // `case []any:` — a list of mappings inside the list (include only).
+                    GoValue::Seq(inner) if key == "include" => {
+                        for i in inner {
+                            match i {
+                                GoValue::Map(pairs) => out.push(pairs.clone()),
+                                _ => return Err(panics(key)),
+                            }
+                        }
+                    }
+                    _ => return Err(panics(key)),
+                }
+            }
+        }
+        Ok(out)
     };
     let includes_all = entries("include")?;
     let excludes = entries("exclude")?;
+    let axes: Vec<(&String, &Vec<GoValue>)> = m
+        .iter()
+        .filter(|(k, _)| k != "include" && k != "exclude")
+        .map(|(k, v)| (k, v))
+        .collect();
     let axis_of = |k: &str| axes.iter().position(|(a, _)| a.as_str() == k);
-
     for ex in &excludes {
-        if let Some(k) = ex.keys().find(|k| axis_of(k).is_none()) {
+        if let Some((k, _)) = ex.iter().find(|(k, _)| !is_key(k) || k == "include") {
             return Err(MatrixError::Invalid(format!(
                 "matrix exclude key {k:?} does not match any key within the matrix"
             )));
         }
     }
 
-    // Each axis value gets an id; equal values (as Go's reflect.DeepEqual sees them) share it.
+    // Each axis value gets an id; equal values (reflect.DeepEqual) share it, NaN never does.
     let mut ids = ValueIds::default();
     let axis_ids: Vec<Vec<u32>> = axes
         .iter()
@@ -172,20 +202,24 @@ pub fn expand(m: &Map<String, Value>) -> Result<Vec<Leg>, MatrixError> {
         }
     };
 
-    // exclude: partial match on the axes each entry names. An entry naming a value no axis has
-    // can never match.
+    // exclude (`commonKeysMatch`): every key the entry shares with the leg must be equal. A key
+    // that is no axis (only `exclude` itself can be) is ignored; a value no axis has can never
+    // match.
     let mut by_keys: HashMap<Vec<usize>, HashSet<Vec<u32>>> = HashMap::new();
     for ex in &excludes {
         let mut keys: Vec<(usize, u32)> = Vec::with_capacity(ex.len());
         let mut possible = true;
-        for (k, v) in ex.iter() {
-            match (axis_of(k), ids.find(v)) {
-                (Some(a), Some(id)) => keys.push((a, id)),
-                _ => possible = false,
+        for (k, v) in ex {
+            if let Some(a) = axis_of(k) {
+                match ids.find(v) {
+                    Some(id) => keys.push((a, id)),
+                    None => possible = false,
+                }
             }
         }
         if possible {
             keys.sort_unstable();
+            keys.dedup_by_key(|(a, _)| *a);
             let (axes_named, values): (Vec<usize>, Vec<u32>) = keys.into_iter().unzip();
             by_keys.entry(axes_named).or_default().insert(values);
         }
@@ -203,17 +237,17 @@ pub fn expand(m: &Map<String, Value>) -> Result<Vec<Leg>, MatrixError> {
         return Err(too_many_legs(legs.len()));
     }
 
-    // include: act first sets apart the entries that name no key of the matrix (include and
-    // exclude among them): those are always legs of their own.
+    // include: act first sets apart the entries that name no key of the matrix (`include` and
+    // `exclude` among them): those are always legs of their own.
     let (includes, mut extra): (Vec<_>, Vec<_>) = includes_all
         .into_iter()
-        .partition(|inc| inc.keys().any(|k| m.contains_key(k)));
-    // Each include fits the legs whose original axes agree with it on the axes it names.
+        .partition(|inc| inc.iter().any(|(k, _)| is_key(k)));
+    // `commonKeysMatch2`: an include fits the legs that agree with it on the original axes.
     let mut index: HashMap<Vec<usize>, HashMap<Vec<u32>, Vec<usize>>> = HashMap::new();
     for (n, inc) in includes.iter().enumerate() {
         let mut keys: Vec<(usize, u32)> = Vec::new();
         let mut possible = true;
-        for (k, v) in inc.iter() {
+        for (k, v) in inc {
             if let Some(a) = axis_of(k) {
                 match ids.find(v) {
                     Some(id) => keys.push((a, id)),
@@ -225,6 +259,7 @@ pub fn expand(m: &Map<String, Value>) -> Result<Vec<Leg>, MatrixError> {
             continue;
         }
         keys.sort_unstable();
+        keys.dedup_by_key(|(a, _)| *a);
         let (axes_named, values): (Vec<usize>, Vec<u32>) = keys.into_iter().unzip();
         index
             .entry(axes_named)
@@ -252,7 +287,7 @@ pub fn expand(m: &Map<String, Value>) -> Result<Vec<Leg>, MatrixError> {
         }
         for n in fits {
             matched[n] = true;
-            for (k, v) in includes[n] {
+            for (k, v) in &includes[n] {
                 l.insert(k.clone(), v.clone());
             }
         }
@@ -266,8 +301,20 @@ pub fn expand(m: &Map<String, Value>) -> Result<Vec<Leg>, MatrixError> {
     if out.len() + extra.len() > MAX_LEGS {
         return Err(too_many_legs(out.len() + extra.len()));
     }
-    out.extend(extra.into_iter().cloned());
-    Ok(out)
+    out.extend(extra.into_iter().map(|pairs| pairs.into_iter().collect::<Leg>()));
+    if out.is_empty() && empty_runs_once {
+        out.push(Leg::new());
+    }
+    // `getMatrixes` sorts the legs by their printed suffix (byte order).
+    let mut keyed: Vec<(String, Leg)> = out.into_iter().map(|l| (matrix_name(&l), l)).collect();
+    keyed.sort_by(|a, b| go::byte_order(&a.0, &b.0));
+    Ok(keyed.into_iter().map(|(_, l)| l).collect())
+}
+
+fn panics(key: &str) -> MatrixError {
+    MatrixError::Unknown(format!(
+        "a matrix {key} entry is not a mapping of names to values, which the forge's matrix code cannot take"
+    ))
 }
 
 fn too_many_legs(n: usize) -> MatrixError {
@@ -276,266 +323,122 @@ fn too_many_legs(n: usize) -> MatrixError {
     ))
 }
 
-/// Small integer ids for matrix values, equal values sharing one. Equality is Go's
-/// `reflect.DeepEqual` on what yaml.v3 decoded: maps regardless of key order, an integer never
-/// equal to a float.
+/// Small integer ids for matrix values, equal values sharing one (NaN never equal).
 #[derive(Default)]
 struct ValueIds {
-    by_text: HashMap<String, u32>,
-    values: Vec<Value>,
+    by_identity: HashMap<String, u32>,
+    values: Vec<GoValue>,
 }
 
 impl ValueIds {
-    fn id(&mut self, v: &Value) -> u32 {
-        let key = canonical(v);
-        if let Some(id) = self.by_text.get(&key) {
-            return *id;
-        }
+    fn id(&mut self, v: &GoValue) -> u32 {
         let id = self.values.len() as u32;
+        if v.has_nan() {
+            self.values.push(v.clone());
+            return id;
+        }
+        let key = v.identity();
+        if let Some(known) = self.by_identity.get(&key) {
+            return *known;
+        }
         self.values.push(v.clone());
-        self.by_text.insert(key, id);
+        self.by_identity.insert(key, id);
         id
     }
 
-    fn find(&self, v: &Value) -> Option<u32> {
-        self.by_text.get(&canonical(v)).copied()
+    fn find(&self, v: &GoValue) -> Option<u32> {
+        if v.has_nan() {
+            return None;
+        }
+        self.by_identity.get(&v.identity()).copied()
     }
 
-    fn value(&self, id: u32) -> &Value {
+    fn value(&self, id: u32) -> &GoValue {
         &self.values[id as usize]
     }
 }
 
-/// A text that is equal for equal values: JSON with object keys sorted.
-fn canonical(v: &Value) -> String {
-    fn write(v: &Value, out: &mut String) {
-        match v {
-            Value::Object(m) => {
-                let mut keys: Vec<&String> = m.keys().collect();
-                keys.sort();
-                out.push('{');
-                for k in keys {
-                    out.push_str(&Value::String(k.clone()).to_string());
-                    out.push(':');
-                    if let Some(x) = m.get(k) {
-                        write(x, out);
-                    }
-                    out.push(',');
-                }
-                out.push('}');
-            }
-            Value::Array(items) => {
-                out.push('[');
-                for x in items {
-                    write(x, out);
-                    out.push(',');
-                }
-                out.push(']');
-            }
-            Value::Number(n) if n.is_f64() => {
-                out.push('f');
-                out.push_str(&n.to_string());
-            }
-            other => out.push_str(&other.to_string()),
-        }
-    }
-    let mut out = String::new();
-    write(v, &mut out);
-    out
-}
-
-fn short(v: &Value) -> String {
-    let s = v.to_string();
-    if s.chars().count() > 60 {
-        format!("{}…", s.chars().take(60).collect::<String>())
-    } else {
-        s
-    }
-}
-
-/// The suffix both forges append: `(v1, v2)`, values ordered by key name.
-pub fn suffix(leg: &Leg) -> String {
-    let mut keys: Vec<&String> = leg.keys().collect();
-    keys.sort();
-    let vals: Vec<String> = keys
-        .iter()
-        .filter_map(|k| leg.get(k.as_str()))
-        .map(go_sprint)
-        .collect();
+/// `matrixName`: `(v1, v2)` with values ordered by key name, printed with `fmt.Sprint`.
+pub fn matrix_name(leg: &Leg) -> String {
+    let vals: Vec<String> = leg.values().map(go::sprint).collect();
     format!("({})", vals.join(", "))
-}
-
-/// `fmt.Sprint` of a value as yaml.v3 decodes it into `interface{}`.
-pub fn go_sprint(v: &Value) -> String {
-    match v {
-        Value::Null => "<nil>".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Number(n) => {
-            if n.is_f64() {
-                go_float(n.as_f64().unwrap_or(0.0))
-            } else {
-                n.to_string()
-            }
-        }
-        Value::String(s) => s.clone(),
-        Value::Array(items) => {
-            let parts: Vec<String> = items.iter().map(go_sprint).collect();
-            format!("[{}]", parts.join(" "))
-        }
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            let parts: Vec<String> = keys
-                .iter()
-                .map(|k| format!("{k}:{}", go_sprint(&map[k.as_str()])))
-                .collect();
-            format!("map[{}]", parts.join(" "))
-        }
-    }
-}
-
-/// Go's `%v` for a float64: strconv's `'g'` with the shortest precision, i.e. the shortest digits
-/// that round-trip, in `%e` form (two-digit exponent, `1e+06`) when the decimal exponent is below
-/// -4 or at least 6, else plain decimal.
-pub fn go_float(f: f64) -> String {
-    if f.is_nan() {
-        return "NaN".into();
-    }
-    if f.is_infinite() {
-        return if f > 0.0 {
-            "+Inf".into()
-        } else {
-            "-Inf".into()
-        };
-    }
-    if f == 0.0 {
-        return if f.is_sign_negative() {
-            "-0".into()
-        } else {
-            "0".into()
-        };
-    }
-    // Rust's `{:e}` gives the shortest round-trip digits: "1.234e6", "-5e-7".
-    let e = format!("{f:e}");
-    let (mantissa, exp) = match e.split_once('e') {
-        Some((m, x)) => (m, x.parse::<i32>().unwrap_or(0)),
-        None => (e.as_str(), 0),
-    };
-    let neg = mantissa.starts_with('-');
-    let digits: String = mantissa.chars().filter(|c| c.is_ascii_digit()).collect();
-    let sign = if neg { "-" } else { "" };
-    // strconv: "if precision was the shortest possible, use precision 6 for this decision".
-    if !(-4..6).contains(&exp) {
-        let (first, rest) = digits.split_at(1);
-        let frac = if rest.is_empty() {
-            String::new()
-        } else {
-            format!(".{rest}")
-        };
-        let esign = if exp < 0 { '-' } else { '+' };
-        return format!("{sign}{first}{frac}e{esign}{:02}", exp.abs());
-    }
-    // Plain decimal: place the point `exp + 1` digits in.
-    let point = exp + 1;
-    let s = if point <= 0 {
-        format!("0.{}{}", "0".repeat((-point) as usize), digits)
-    } else if point as usize >= digits.len() {
-        format!("{digits}{}", "0".repeat(point as usize - digits.len()))
-    } else {
-        let (a, b) = digits.split_at(point as usize);
-        format!("{a}.{b}")
-    };
-    format!("{sign}{s}")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use crate::yaml::tree;
 
-    fn legs(v: Value) -> Vec<String> {
-        let m = v.as_object().expect("object").clone();
-        expand(&m).expect("expand").iter().map(suffix).collect()
+    fn legs_of(yaml: &str, mode: MatrixDecode) -> Vec<String> {
+        let n = tree::parse(&format!("strategy:\n  matrix: {yaml}\n")).expect("parse");
+        let d = decode(node(&n), mode).expect("decode");
+        expand(&d, true).expect("expand").iter().map(matrix_name).collect()
+    }
+
+    fn legs(yaml: &str) -> Vec<String> {
+        legs_of(yaml, MatrixDecode::Strict)
     }
 
     #[test]
-    fn go_prints_floats_like_fmt_sprint() {
-        let cases = [
-            (3.1, "3.1"),
-            (3.0, "3"),
-            (1e6, "1e+06"),
-            (100000.0, "100000"),
-            (123456.0, "123456"),
-            (1234567.0, "1.234567e+06"),
-            (0.5, "0.5"),
-            (0.0001, "0.0001"),
-            (0.00001, "1e-05"),
-            (-2.5, "-2.5"),
-            (2.75, "2.75"),
-            (1e21, "1e+21"),
-            (12345678.9, "1.23456789e+07"),
-        ];
-        for (f, want) in cases {
-            assert_eq!(go_float(f), want, "{f}");
-        }
-        assert_eq!(go_sprint(&json!({"b": 1, "a": "x"})), "map[a:x b:1]");
-        assert_eq!(go_sprint(&json!([1, "a", null, true])), "[1 a <nil> true]");
-    }
-
-    #[test]
-    fn product_then_exclude_then_include_as_act() {
-        // Product in axis order, exclude by partial match.
+    fn product_then_exclude_then_include_as_act_sorted_by_suffix() {
         assert_eq!(
-            legs(json!({"os": ["a", "b"], "v": [1, 2], "exclude": [{"os": "b", "v": 2}]})),
+            legs("{os: [b, a], v: [1, 2], exclude: [{os: b, v: 2}]}"),
             ["(a, 1)", "(a, 2)", "(b, 1)"]
         );
-        // A partial exclude removes every leg it matches.
         assert_eq!(
-            legs(json!({"os": ["a", "b"], "v": [1, 2], "exclude": [{"os": "a"}]})),
+            legs("{os: [a, b], v: [1, 2], exclude: [{os: a}]}"),
             ["(b, 1)", "(b, 2)"]
         );
         // An include that fits extends every matching leg with its new keys.
         assert_eq!(
-            legs(json!({"os": ["a", "b"], "include": [{"os": "a", "x": "y"}]})),
+            legs("{os: [a, b], include: [{os: a, x: y}]}"),
             ["(a, y)", "(b)"]
         );
-        // An include that contradicts every leg becomes a leg of its own, with only its keys.
+        // An include that contradicts every leg becomes a leg of its own.
+        assert_eq!(legs("{os: [a], include: [{os: c}]}"), ["(a)", "(c)"]);
+        assert_eq!(legs("{include: [{n: 1}, {n: 2}]}"), ["(1)", "(2)"]);
         assert_eq!(
-            legs(json!({"os": ["a"], "include": [{"os": "c"}]})),
-            ["(a)", "(c)"]
+            legs("{os: [a, b], include: [{extra: 1}]}"),
+            ["(1)", "(a)", "(b)"]
         );
-        // Include-only: one leg per entry.
         assert_eq!(
-            legs(json!({"include": [{"n": 1}, {"n": 2}]})),
-            ["(1)", "(2)"]
-        );
-        // An include naming no matrix key is always a new leg (it does not extend every leg).
-        assert_eq!(
-            legs(json!({"os": ["a", "b"], "include": [{"extra": 1}]})),
-            ["(a)", "(b)", "(1)"]
-        );
-        // Matching uses original axes only: the second include still matches after the first
-        // added `x`.
-        assert_eq!(
-            legs(json!({"os": ["a"], "include": [{"os": "a", "x": 1}, {"os": "a", "x": 2}]})),
+            legs("{os: [a], include: [{os: a, x: 1}, {os: a, x: 2}]}"),
             ["(a, 2)"]
         );
-        // An empty axis gives no legs at all.
-        assert!(legs(json!({"os": []})).is_empty());
+        // Sorted as strings: 10 < 12 < 8.
+        assert_eq!(legs("{v: [8, 10, 12]}"), ["(10)", "(12)", "(8)"]);
+        // Nothing left: Gitea runs one leg without values.
+        assert_eq!(legs("{os: []}"), ["()"]);
     }
 
     #[test]
-    fn invalid_and_dynamic_matrices_say_so() {
-        let m = json!({"os": ["a"], "exclude": [{"arch": "x"}]});
-        assert!(matches!(
-            expand(m.as_object().expect("o")),
-            Err(MatrixError::Invalid(_))
-        ));
-        let m = json!({"os": "${{ fromJSON(needs.a.outputs.os) }}"});
-        assert!(matches!(
-            expand(m.as_object().expect("o")),
-            Err(MatrixError::Dynamic(_))
-        ));
-        assert!(has_expression(m.as_object().expect("o")).is_some());
+    fn strict_and_flexible_decoding() {
+        // A scalar axis: no matrix at all (≤ 1.26, Forgejo); one leg of it on Gitea 1.27.
+        assert_eq!(legs("{os: linux}"), ["()"]);
+        assert_eq!(legs_of("{os: linux}", MatrixDecode::Flexible), ["(linux)"]);
+        assert_eq!(legs_of("{os: {a: b}}", MatrixDecode::Flexible), ["()"]);
+        // An include that is a mapping, not a list: the strict decode fails.
+        assert_eq!(legs("{os: [a], include: {os: b}}"), ["()"]);
+        // Values as yaml.v3 resolves them.
+        assert_eq!(
+            legs("{v: [3.10, '3.10', 010, .inf, ~, true, 1e6]}"),
+            ["(+Inf)", "(1e+06)", "(3.1)", "(3.10)", "(8)", "(<nil>)", "(true)"]
+        );
+        // NaN equals nothing: an exclude of it removes nothing.
+        assert_eq!(legs("{v: [.nan, 1], exclude: [{v: .nan}]}"), ["(1)", "(NaN)"]);
+        // An int is not a float: `1.0` does not exclude `1`.
+        assert_eq!(legs("{v: [1, 2], exclude: [{v: 1.0}]}"), ["(1)", "(2)"]);
+    }
+
+    #[test]
+    fn invalid_and_unknown_matrices_say_so() {
+        let n = tree::parse("strategy:\n  matrix: {os: [a], exclude: [{arch: x}]}\n").expect("parse");
+        let d = decode(node(&n), MatrixDecode::Strict).expect("decode");
+        assert!(matches!(expand(&d, true), Err(MatrixError::Invalid(_))));
+        let n = tree::parse("strategy:\n  matrix: {os: [a], include: [3]}\n").expect("parse");
+        let d = decode(node(&n), MatrixDecode::Strict).expect("decode");
+        assert!(matches!(expand(&d, true), Err(MatrixError::Unknown(_))));
+        let n = tree::parse("strategy:\n  matrix: {os: \"${{ fromJSON(x) }}\"}\n").expect("parse");
+        assert!(expression_in(node(&n)).is_some());
     }
 }

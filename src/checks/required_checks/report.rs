@@ -145,7 +145,7 @@ pub(super) fn build(f: &Facts, findings: Vec<Finding>) -> Report {
                 .map(|e| {
                     json!({
                         "context": e.context, "file": e.file, "line": e.line, "job": e.job,
-                        "event": e.event, "conditions": e.conditions,
+                        "event": e.event, "conditions": e.condition_texts(),
                     })
                 })
                 .collect(),

@@ -1,22 +1,51 @@
 //! `on:` as the forges read it (string, list or mapping), reduced to the events that post a
-//! commit status and whether each posts on a pull request into the protected branch.
-
-use serde_json::{Map, Value};
+//! commit status and whether each posts on a pull request into the protected branch
+//! (`modules/actions/workflows.go` `detectWorkflowMatch`, `matchPushEvent`,
+//! `matchPullRequestEvent`; `services/actions/commit_status.go`).
 
 use super::behaviour::Behaviour;
 use super::patterns::filter_selects;
+use crate::yaml::tree::Node;
 
-/// Events whose runs post a commit status (`services/actions/commit_status.go`).
-const POSTING: [&str; 4] = ["push", "pull_request", "pull_request_target", "release"];
-/// What a pull request triggers on when `types:` is absent.
-const DEFAULT_PR_TYPES: [&str; 3] = ["opened", "synchronize", "reopened"];
+/// What a pull request sees when a condition does not hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unmet {
+    /// No run and no status: a required context stays pending for ever.
+    Waits,
+    /// The forge posts `skipped` (or `success` "Has been skipped"), which counts as passing: the
+    /// context passes without the work being done.
+    Skips,
+}
+
+/// Why an emitter may not post on a given pull request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Condition {
+    pub text: String,
+    pub unmet: Unmet,
+}
+
+impl Condition {
+    pub fn waits(text: impl Into<String>) -> Condition {
+        Condition {
+            text: text.into(),
+            unmet: Unmet::Waits,
+        }
+    }
+
+    pub fn skips(text: impl Into<String>) -> Condition {
+        Condition {
+            text: text.into(),
+            unmet: Unmet::Skips,
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Posting {
     /// Posts on every pull request commit.
     Always,
-    /// Posts only under conditions (reasons given), or posts `skipped`.
-    Conditional(Vec<String>),
+    /// Posts only under conditions.
+    Conditional(Vec<Condition>),
     /// Never posts on a pull request into this branch (reason given).
     Never(String),
 }
@@ -30,50 +59,60 @@ pub struct Trigger {
     pub posting: Posting,
 }
 
+/// What a pull request triggers on when `types:` is absent.
+const DEFAULT_PR_TYPES: [&str; 3] = ["opened", "synchronize", "reopened"];
+
 /// The status-posting triggers of a workflow, or why the forge would reject its `on:`.
-pub fn triggers(on: &Value, branch: Option<&str>, b: &Behaviour) -> Result<Vec<Trigger>, String> {
-    let entries: Vec<(String, Value)> = match on {
-        Value::Null => return Err("the workflow has no `on:`".into()),
-        Value::String(s) => vec![(s.clone(), Value::Null)],
-        Value::Array(items) => items
+pub fn triggers(on: &Node, branch: Option<&str>, b: &Behaviour) -> Result<Vec<Trigger>, String> {
+    let entries: Vec<(String, Option<&Node>)> = if on.is_null() {
+        return Err("the workflow has no `on:`".into());
+    } else if let Some(s) = on.scalar() {
+        vec![(s.text.clone(), None)]
+    } else if let Some(items) = on.seq() {
+        items
             .iter()
-            .map(|i| match i {
-                Value::String(s) => Ok((s.clone(), Value::Null)),
-                other => Err(format!("`on:` list item {other} is not an event name")),
+            .map(|i| match i.scalar() {
+                Some(s) => Ok((s.text.clone(), None)),
+                None => Err(format!("line {}: an `on:` list item is not an event name", i.line)),
             })
-            .collect::<Result<_, _>>()?,
-        Value::Object(m) => m.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-        other => return Err(format!("`on:` is {other}, not an event, list or mapping")),
+            .collect::<Result<_, _>>()?
+    } else {
+        let pairs = on.map().unwrap_or_default();
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                k.string_field()
+                    .map(|name| (name, Some(v)))
+                    .map_err(|e| format!("`on:` {e}"))
+            })
+            .collect::<Result<_, _>>()?
     };
     let mut out = Vec::new();
     for (name, spec) in entries {
-        let Some(event) = POSTING.iter().find(|e| **e == name) else {
-            continue;
+        let event: &'static str = match name.as_str() {
+            "push" => "push",
+            "pull_request" => "pull_request",
+            "pull_request_target" => "pull_request_target",
+            "release" => "release",
+            "pull_request_review" if b.review_events => "pull_request_review",
+            "pull_request_review_comment" if b.review_events => "pull_request_review_comment",
+            _ => continue,
         };
-        let filters = match &spec {
-            Value::Null | Value::String(_) => Map::new(),
-            Value::Object(m) => m.clone(),
-            Value::Array(_) => Map::new(),
-            other => return Err(format!("`on.{name}` is {other}")),
-        };
-        let filters = filters
-            .into_iter()
-            .map(|(k, v)| {
-                Ok((
-                    k.clone(),
-                    string_list(&v).ok_or(format!(
-                        "`on.{name}.{k}` is not a string or list of strings"
-                    ))?,
-                ))
-            })
-            .collect::<Result<Vec<(String, Vec<String>)>, String>>()?;
-        let (event, posting) = match *event {
+        let filters = filters(&name, spec)?;
+        let (event, posting) = match event {
             "push" => ("push", push(&filters, b)),
             "release" => (
                 "release",
-                Posting::Conditional(vec![
-                    "posted for release events, on the released commit, never on a pull request's commits".into(),
-                ]),
+                Posting::Conditional(vec![Condition::waits(
+                    "posted for release events, on the released commit, never on a pull request's commits",
+                )]),
+            ),
+            "pull_request_review" | "pull_request_review_comment" => (
+                event,
+                Posting::Conditional(vec![Condition::waits(format!(
+                    "posted only when a review{} is submitted on the pull request (Gitea #36589)",
+                    if event == "pull_request_review_comment" { " comment" } else { "" }
+                ))]),
             ),
             pr => (
                 if pr == "pull_request_target" && b.pull_request_target_event {
@@ -93,23 +132,49 @@ pub fn triggers(on: &Value, branch: Option<&str>, b: &Behaviour) -> Result<Vec<T
     Ok(out)
 }
 
-fn string_list(v: &Value) -> Option<Vec<String>> {
-    match v {
-        Value::String(s) => Some(vec![s.clone()]),
-        Value::Array(items) => items
-            .iter()
-            .map(|i| super::workflow::scalar_text(i).filter(|_| !i.is_null()))
-            .collect(),
-        Value::Null => Some(Vec::new()),
-        _ => None,
-    }
+/// The filters of one trigger: each a list of strings.
+fn filters(name: &str, spec: Option<&Node>) -> Result<Vec<(String, Vec<String>)>, String> {
+    let Some(spec) = spec.filter(|s| !s.is_null()) else {
+        return Ok(Vec::new());
+    };
+    let Some(pairs) = spec.map() else {
+        // A string or list under an event is not a filter mapping; the forges ignore it.
+        return Ok(Vec::new());
+    };
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let key = k.string_field().map_err(|e| format!("`on.{name}`: {e}"))?;
+            let list = string_list(v)
+                .ok_or(format!("`on.{name}.{key}` is not a string or list of strings"))?;
+            Ok((key, list))
+        })
+        .collect()
 }
 
-fn skipped_note(b: &Behaviour) -> &'static str {
+fn string_list(v: &Node) -> Option<Vec<String>> {
+    if v.is_null() {
+        return Some(Vec::new());
+    }
+    if v.scalar().is_some() {
+        return v.string_field().ok().map(|s| vec![s]);
+    }
+    v.seq()?
+        .iter()
+        .map(|i| i.string_field().ok().filter(|_| i.scalar().is_some()))
+        .collect()
+}
+
+/// How a filter that leaves a push or pull request out behaves on this release.
+fn filtered(b: &Behaviour, text: String) -> Condition {
     if b.filtered_posts_skipped {
-        " (this forge then posts `skipped`, which counts as passing, so the check can pass without running)"
+        Condition::skips(format!(
+            "{text}; when it does not, Gitea 1.27 posts `skipped` for required contexts (#38237, #38371), which counts as passing"
+        ))
     } else {
-        " (otherwise no status is posted and the pull request waits)"
+        Condition::waits(format!(
+            "{text}; when it does not, no status is posted and the pull request waits"
+        ))
     }
 }
 
@@ -127,19 +192,31 @@ fn push(filters: &[(String, Vec<String>)], b: &Behaviour) -> Posting {
     }
     let branch_filter = has("branches") || has("branches-ignore");
     if (has("tags") || has("tags-ignore")) && !branch_filter {
-        return Posting::Never("push runs only for tags".into());
+        // `matchPushEvent`: a branch push never matches a tag filter.
+        return if b.filtered_posts_skipped {
+            Posting::Conditional(vec![Condition::skips(
+                "push runs only for tags; for a branch pushed to this repository Gitea 1.27 posts `skipped` instead (#38237, #38371), which counts as passing, and a pull request from a fork gets nothing and waits",
+            )])
+        } else {
+            Posting::Never("push runs only for tags, never for a pull request's branch".into())
+        };
     }
     let mut why = Vec::new();
     for (k, v) in filters {
         match k.as_str() {
-            "branches" | "branches-ignore" => why.push(format!(
-                "push runs only when the pushed branch passes `{k}: {}`",
-                v.join(", ")
+            "branches" | "branches-ignore" => why.push(filtered(
+                b,
+                format!(
+                    "push runs only when the pushed branch passes `{k}: {}`",
+                    v.join(", ")
+                ),
             )),
-            "paths" | "paths-ignore" => why.push(format!(
-                "push runs only when changed files pass `{k}: {}`{}",
-                v.join(", "),
-                skipped_note(b)
+            "paths" | "paths-ignore" => why.push(filtered(
+                b,
+                format!(
+                    "push runs only when changed files pass `{k}: {}`",
+                    v.join(", ")
+                ),
             )),
             _ => {}
         }
@@ -167,11 +244,12 @@ fn pull_request(
                     .filter(|t| !v.iter().any(|p| type_matches(p, t)))
                     .collect();
                 if !missing.is_empty() {
-                    why.push(format!(
+                    // Not a filter but an activity mismatch: no status on any release.
+                    why.push(Condition::waits(format!(
                         "`{on}.types: {}` leaves out {}, so new commits may get no status",
                         v.join(", "),
                         missing.join(", ")
-                    ));
+                    )));
                 }
             }
             "branches" | "branches-ignore" => {
@@ -182,25 +260,29 @@ fn pull_request(
                         let msg =
                             format!("`{on}.{k}: {}` leaves out the branch {br}", v.join(", "));
                         if b.filtered_posts_skipped {
-                            why.push(format!("{msg}{}", skipped_note(b)));
+                            why.push(Condition::skips(format!(
+                                "{msg}; Gitea 1.27 then posts `skipped` for required contexts (#38237, #38371), which counts as passing"
+                            )));
                         } else {
                             return Posting::Never(msg);
                         }
                     }
-                    Some((_, None)) => why.push(format!(
+                    Some((_, None)) => why.push(Condition::waits(format!(
                         "`{on}.{k}: {}` uses `?` or `+`, which driftgate does not evaluate",
                         v.join(", ")
-                    )),
-                    None => why.push(format!(
-                        "`{on}.{k}: {}` depends on the target branch, which is not known",
-                        v.join(", ")
+                    ))),
+                    None => why.push(filtered(
+                        b,
+                        format!(
+                            "`{on}.{k}: {}` depends on the target branch, which is not known",
+                            v.join(", ")
+                        ),
                     )),
                 }
             }
-            "paths" | "paths-ignore" => why.push(format!(
-                "runs only when changed files pass `{on}.{k}: {}`{}",
-                v.join(", "),
-                skipped_note(b)
+            "paths" | "paths-ignore" => why.push(filtered(
+                b,
+                format!("runs only when changed files pass `{on}.{k}: {}`", v.join(", ")),
             )),
             other => {
                 return Posting::Never(format!(
@@ -227,81 +309,98 @@ fn type_matches(pattern: &str, activity: &str) -> bool {
 mod tests {
     use super::*;
     use crate::forge::version::{Flavor, Version};
-    use serde_json::json;
+    use crate::yaml::tree;
 
     fn gitea(minor: u32) -> Behaviour {
         Behaviour::new(Flavor::Gitea, Version::new(1, minor))
     }
 
+    fn on(yaml: &str) -> Node {
+        tree::parse(&format!("on: {yaml}\n"))
+            .expect("parse")
+            .get("on")
+            .cloned()
+            .expect("on")
+    }
+
     #[test]
     fn on_forms_and_non_posting_events() {
         let b = gitea(26);
-        let t = triggers(&json!("push"), Some("main"), &b).expect("string");
+        let t = triggers(&on("push"), Some("main"), &b).expect("string");
         assert_eq!(t.len(), 1);
-        let t = triggers(
-            &json!(["push", "pull_request", "workflow_dispatch"]),
-            None,
-            &b,
-        )
-        .expect("list");
+        let t = triggers(&on("[push, pull_request, workflow_dispatch]"), None, &b).expect("list");
         assert_eq!(
             t.iter().map(|t| t.event).collect::<Vec<_>>(),
             ["push", "pull_request"]
         );
-        let t = triggers(
-            &json!({"schedule": [{"cron": "0 0 * * *"}], "issues": null}),
-            None,
-            &b,
-        )
-        .expect("map");
+        let t = triggers(&on("{schedule: [{cron: '0 0 * * *'}], issues: null}"), None, &b)
+            .expect("map");
         assert!(t.is_empty());
-        assert!(triggers(&json!(null), None, &b).is_err());
-        assert!(triggers(&json!({"push": {"branches": {"a": 1}}}), None, &b).is_err());
+        assert!(triggers(&on("~"), None, &b).is_err());
+        assert!(triggers(&on("{push: {branches: {a: 1}}}"), None, &b).is_err());
+    }
+
+    #[test]
+    fn review_events_post_from_gitea_1_26() {
+        let o = on("[pull_request_review, pull_request_review_comment]");
+        assert!(triggers(&o, None, &gitea(25)).expect("ok").is_empty());
+        let t = triggers(&o, None, &gitea(26)).expect("ok");
+        assert_eq!(
+            t.iter().map(|t| t.event).collect::<Vec<_>>(),
+            ["pull_request_review", "pull_request_review_comment"]
+        );
+        assert!(matches!(t[0].posting, Posting::Conditional(_)));
     }
 
     #[test]
     fn pull_request_target_event_string_depends_on_version() {
-        let on = json!({"pull_request_target": null});
+        let o = on("{pull_request_target: null}");
+        assert_eq!(triggers(&o, None, &gitea(22)).expect("ok")[0].event, "pull_request");
         assert_eq!(
-            triggers(&on, None, &gitea(22)).expect("ok")[0].event,
-            "pull_request"
-        );
-        assert_eq!(
-            triggers(&on, None, &gitea(23)).expect("ok")[0].event,
+            triggers(&o, None, &gitea(23)).expect("ok")[0].event,
             "pull_request_target"
         );
     }
 
     #[test]
     fn branch_filters_are_evaluated_against_the_protected_branch() {
-        let on = json!({"pull_request": {"branches": ["release/*"]}});
-        let t = triggers(&on, Some("main"), &gitea(26)).expect("ok");
+        let o = on("{pull_request: {branches: ['release/*']}}");
+        let t = triggers(&o, Some("main"), &gitea(26)).expect("ok");
         assert!(matches!(t[0].posting, Posting::Never(_)));
-        let t = triggers(&on, Some("release/2"), &gitea(26)).expect("ok");
+        let t = triggers(&o, Some("release/2"), &gitea(26)).expect("ok");
         assert_eq!(t[0].posting, Posting::Always);
-        // Gitea 1.27 posts `skipped` for filtered workflows: conditional, not absent.
-        let t = triggers(&on, Some("main"), &gitea(27)).expect("ok");
-        assert!(matches!(t[0].posting, Posting::Conditional(_)));
-        let t = triggers(&on, None, &gitea(26)).expect("ok");
+        // Gitea 1.27 posts `skipped` for filtered workflows: passing, not absent.
+        let t = triggers(&o, Some("main"), &gitea(27)).expect("ok");
+        match &t[0].posting {
+            Posting::Conditional(c) => assert_eq!(c[0].unmet, Unmet::Skips),
+            other => panic!("{other:?}"),
+        }
+        let t = triggers(&o, None, &gitea(26)).expect("ok");
         assert!(matches!(t[0].posting, Posting::Conditional(_)));
     }
 
     #[test]
     fn types_paths_and_tags() {
         let b = gitea(26);
-        let cond = |on: Value| {
+        let cond = |o: &str| {
             matches!(
-                triggers(&on, Some("main"), &b).expect("ok")[0].posting,
+                triggers(&on(o), Some("main"), &b).expect("ok")[0].posting,
                 Posting::Conditional(_)
             )
         };
-        assert!(cond(json!({"pull_request": {"types": ["labeled"]}})));
+        assert!(cond("{pull_request: {types: [labeled]}}"));
         assert!(!cond(
-            json!({"pull_request": {"types": ["opened", "synchronize", "reopened", "labeled"]}})
+            "{pull_request: {types: [opened, synchronize, reopened, labeled]}}"
         ));
-        assert!(cond(json!({"pull_request": {"paths": ["src/**"]}})));
-        assert!(cond(json!({"push": {"branches": ["main"]}})));
-        let t = triggers(&json!({"push": {"tags": ["v*"]}}), Some("main"), &b).expect("ok");
+        assert!(cond("{pull_request: {paths: ['src/**']}}"));
+        assert!(cond("{push: {branches: [main]}}"));
+        let t = triggers(&on("{push: {tags: ['v*']}}"), Some("main"), &b).expect("ok");
         assert!(matches!(t[0].posting, Posting::Never(_)));
+        // Gitea 1.27: a branch push posts `skipped` for a tag-only workflow.
+        let t = triggers(&on("{push: {tags: ['v*']}}"), Some("main"), &gitea(27)).expect("ok");
+        match &t[0].posting {
+            Posting::Conditional(c) => assert_eq!(c[0].unmet, Unmet::Skips),
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -1,13 +1,8 @@
-//! A workflow file as the forges read it for status contexts: its `name:`, its triggers and its
-//! jobs (in file order, each with the line its key is on). Everything else is left alone.
+//! A workflow file as the forges decode it for status contexts (act `model.ReadWorkflow` and
+//! `jobparser.Parse`, yaml.v3): its `name:` (a Go string: the text as written), its `on:`, and
+//! its jobs in file order with the line of each key. Only what the context model needs is kept.
 
-use std::fmt;
-
-use serde::Deserialize;
-use serde::de::{MapAccess, Visitor};
-use serde_json::Value;
-use serde_saphyr::Spanned;
-
+use crate::yaml::tree::{self, Node};
 use crate::yaml::{self, YamlError};
 
 /// One workflow file found in the repository.
@@ -27,50 +22,13 @@ impl WorkflowFile {
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct Raw {
-    #[serde(default)]
-    name: Option<Value>,
-    #[serde(default)]
-    on: Option<Value>,
-    #[serde(default)]
-    jobs: Option<Jobs>,
-}
-
-/// Jobs in file order with the line of each key.
-#[derive(Debug, Default)]
-struct Jobs(Vec<(String, usize, Value)>);
-
-impl<'de> Deserialize<'de> for Jobs {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Jobs;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                f.write_str("a mapping of job ids to jobs")
-            }
-            fn visit_unit<E>(self) -> Result<Jobs, E> {
-                Ok(Jobs::default())
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Jobs, A::Error> {
-                let mut jobs = Vec::new();
-                while let Some(key) = map.next_key::<Spanned<String>>()? {
-                    let value: Value = map.next_value()?;
-                    jobs.push((key.value, key.referenced.line() as usize, value));
-                }
-                Ok(Jobs(jobs))
-            }
-        }
-        d.deserialize_any(V)
-    }
-}
-
 /// A parsed workflow: what the status contexts depend on.
 #[derive(Debug, Clone)]
 pub struct Workflow {
-    /// Top-level `name:` as written (never interpolated by the forges), `None` when absent.
-    pub name: Option<String>,
-    pub on: Value,
+    /// Top-level `name:` as a Go string field holds it (the text as written, `""` when absent or
+    /// null); never interpolated by the forges.
+    pub name: String,
+    pub on: Node,
     pub jobs: Vec<Job>,
 }
 
@@ -78,53 +36,88 @@ pub struct Workflow {
 pub struct Job {
     pub id: String,
     pub line: usize,
-    pub body: Value,
+    pub body: Node,
 }
 
 impl Job {
-    pub fn get(&self, key: &str) -> Option<&Value> {
-        self.body.get(key).filter(|v| !v.is_null())
+    /// A field of the job, `None` when absent or null.
+    pub fn get(&self, key: &str) -> Option<&Node> {
+        self.body.field(key)
+    }
+
+    /// `name:` as a Go string field (`""` when absent or null).
+    pub fn name(&self) -> Result<String, String> {
+        match self.body.get("name") {
+            None => Ok(String::new()),
+            Some(n) => n.string_field().map_err(|e| format!("job {:?} name: {e}", self.id)),
+        }
+    }
+
+    /// The text of a string-valued field (`if:`, `uses:`), `None` when absent, null or not a
+    /// scalar.
+    pub fn text(&self, key: &str) -> Option<&str> {
+        self.get(key).and_then(Node::text)
     }
 }
 
 /// Parses a workflow, or says why the forge could not either.
 pub fn parse(text: &str) -> Result<Workflow, YamlError> {
-    let raw: Raw = yaml::parse(text)?;
-    let name = match raw.name {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(scalar_text(&v).ok_or_else(|| YamlError {
-            message: "the workflow `name:` is not a string".into(),
+    if text.len() > yaml::MAX_FILE_BYTES {
+        return Err(YamlError {
+            message: format!(
+                "file is {} bytes, over the {} byte limit",
+                text.len(),
+                yaml::MAX_FILE_BYTES
+            ),
             line: None,
-        })?),
+        });
+    }
+    let root = tree::parse(text)?;
+    let fail = |line: usize, message: String| YamlError {
+        message,
+        line: Some(line),
     };
-    let on = raw.on.unwrap_or(Value::Null);
-    let jobs = raw
-        .jobs
-        .unwrap_or_default()
-        .0
-        .into_iter()
-        .map(|(id, line, body)| Job { id, line, body })
-        .collect::<Vec<_>>();
-    for job in &jobs {
-        if !job.body.is_object() {
-            return Err(YamlError {
-                message: format!("job {:?} is not a mapping", job.id),
-                line: Some(job.line),
-            });
+    if root.map().is_none() {
+        return Err(fail(root.line, "the workflow is not a mapping".into()));
+    }
+    let name = match root.get("name") {
+        None => String::new(),
+        Some(n) => n
+            .string_field()
+            .map_err(|e| fail(n.line, format!("the workflow `name:`: {e}")))?,
+    };
+    let on = root.get("on").cloned().unwrap_or(Node {
+        line: root.line,
+        value: tree::Value::Scalar(tree::Scalar {
+            text: String::new(),
+            style: tree::Style::Plain,
+            tag: None,
+        }),
+    });
+    let mut jobs = Vec::new();
+    match root.get("jobs") {
+        None => {}
+        Some(j) if j.is_null() => {}
+        Some(j) => {
+            let pairs = j
+                .map()
+                .ok_or_else(|| fail(j.line, "`jobs:` is not a mapping of job ids to jobs".into()))?;
+            for (k, v) in pairs {
+                let id = k
+                    .string_field()
+                    .map_err(|e| fail(k.line, format!("a job id: {e}")))?;
+                if v.map().is_none() {
+                    return Err(fail(v.line, format!("job {id:?} is not a mapping")));
+                }
+                jobs.push(Job {
+                    id,
+                    line: k.line,
+                    body: v.clone(),
+                });
+            }
         }
     }
     Ok(Workflow { name, on, jobs })
-}
-
-/// A scalar as Go's yaml.v3 reads it into a string field; `None` for mappings and sequences.
-pub fn scalar_text(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) => Some(s.clone()),
-        Value::Bool(b) => Some(b.to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Null => Some(String::new()),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
@@ -136,9 +129,18 @@ mod tests {
         let w =
             parse("name: CI\non: push\njobs:\n  zeta:\n    runs-on: x\n  alpha:\n    runs-on: y\n")
                 .expect("parse");
-        assert_eq!(w.name.as_deref(), Some("CI"));
+        assert_eq!(w.name, "CI");
         let ids: Vec<(&str, usize)> = w.jobs.iter().map(|j| (j.id.as_str(), j.line)).collect();
         assert_eq!(ids, [("zeta", 4), ("alpha", 6)]);
+    }
+
+    #[test]
+    fn names_are_go_strings() {
+        let w = parse("name: 3.10\non: push\njobs:\n  a:\n    name: True\n    runs-on: x\n").expect("parse");
+        assert_eq!(w.name, "3.10");
+        assert_eq!(w.jobs[0].name().as_deref(), Ok("True"));
+        let w = parse("name: ~\non: push\njobs: {}\n").expect("parse");
+        assert_eq!(w.name, "");
     }
 
     #[test]

@@ -1,6 +1,9 @@
 //! YAML reading for every input driftgate parses (workflows, compose files, manifests), with
 //! budgets so that hostile input (alias bombs, deep nesting, huge files) fails fast and small.
 
+pub mod go;
+pub mod tree;
+
 use serde::de::DeserializeOwned;
 
 /// Files larger than this are refused before parsing: no real workflow or compose file is.
