@@ -85,9 +85,9 @@ pub struct RequiredChecksArgs {
     /// Which forge's naming rules apply; auto asks the server, or offline looks for .forgejo/workflows.
     #[arg(long, value_enum, default_value_t = FlavorChoice::Auto)]
     pub flavor: FlavorChoice,
-    /// The forge release whose rules apply (X.Y) [default: the server's, else the newest modelled].
-    #[arg(long, value_name = "X.Y", value_parser = parse_version)]
-    pub forge_version: Option<Version>,
+    /// The forge release whose rules apply: Gitea 1.22–1.27 or Forgejo 11–16, X.Y or X.Y.Z [default: the server's, else the newest modelled].
+    #[arg(long, value_name = "X.Y", value_parser = crate::forge::version::parse_flag)]
+    pub forge_version: Option<(crate::forge::version::Flavor, Version)>,
     /// A required context pattern (repeatable); offline, no server needed.
     #[arg(long, value_name = "CONTEXT")]
     pub required: Vec<String>,
@@ -159,10 +159,6 @@ pub struct ImageDriftArgs {
     pub module: Vec<String>,
     #[command(flatten)]
     pub common: Common,
-}
-
-fn parse_version(s: &str) -> Result<Version, String> {
-    Version::parse(s).ok_or_else(|| format!("{s:?} is not a release number like 1.24 or 15.0"))
 }
 
 /// A runner variable, unset when empty (runners set e.g. GITHUB_BASE_REF to "" on push); a
@@ -324,6 +320,7 @@ pub async fn run(cli: Cli) -> u8 {
                 workflows: a.workflows.clone(),
                 flavor: a.flavor,
                 forge_version: a.forge_version,
+                server_version: None,
                 required: a.required.clone(),
                 protection_file: a.protection_file.clone(),
                 remote: false,

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use driftgate::checks::required_checks::behaviour::Behaviour;
 use driftgate::checks::required_checks::contexts::{Analysis, analyse};
+use driftgate::checks::required_checks::triggers::Unmet;
 use driftgate::checks::required_checks::workflow::WorkflowFile;
 use driftgate::forge::version::{Flavor, Version};
 
@@ -134,6 +135,24 @@ impl Run {
         );
     }
 
+    /// A tag-only push context on Gitea 1.27: a branch push posts `skipped` for it.
+    fn assert_skipped_on_branch_push(&self, context: &str) {
+        let es: Vec<_> = self
+            .a
+            .emitters
+            .iter()
+            .filter(|e| e.context == context)
+            .collect();
+        assert!(!es.is_empty(), "{context:?} is not emitted");
+        assert!(
+            es.iter().all(|e| e
+                .conditions
+                .iter()
+                .any(|c| c.unmet == Unmet::Skips && c.text.contains("only for tags"))),
+            "{context:?}: {es:#?}"
+        );
+    }
+
     fn assert_silent(&self, context: &str) {
         assert!(
             self.a.silent.iter().any(|s| s.context == context),
@@ -218,7 +237,7 @@ fn no_corpus_file_is_broken() {
         (G, Version::new(1, 22)),
         (G, GITEA_1_26),
         (G, GITEA_1_27),
-        (G, Version::new(1, 28)),
+        (F, Version::new(16, 0)),
     ];
     let mut total = 0;
     for (repo, _, _) in REPOS {
@@ -426,7 +445,8 @@ fn comaps() {
     // Forgejo reads `.forgejo/workflows` only; the `.github` twins are ignored.
     assert!(r.files.iter().all(|f| f.path.starts_with(".forgejo/")));
     assert!(r.a.emitters.iter().all(|e| e.file.starts_with(".forgejo/")));
-    // A static name on a 2×2 matrix: all four legs post ONE context on Forgejo.
+    // A static name on a 2×2 matrix: Forgejo ≥ 13 (and 11.0.4, 12.0.2) renames the legs in
+    // sorted order: name, name-1, name-2, name-3 (modules/actions/job_parser.go JobParser).
     let linux = r.of_file(".forgejo/workflows/linux-check.yaml");
     assert_eq!(
         linux
@@ -436,9 +456,35 @@ fn comaps() {
             .collect::<BTreeSet<_>>(),
         BTreeSet::from([
             "Linux Check / Linux builds and tests (pull_request)",
+            "Linux Check / Linux builds and tests-1 (pull_request)",
+            "Linux Check / Linux builds and tests-2 (pull_request)",
+            "Linux Check / Linux builds and tests-3 (pull_request)",
             "Linux Check / Linux no unity build (pull_request)",
         ])
     );
+    // The five static-named matrix jobs (two of them not posting: android-release runs on
+    // dispatch only) add 12 contexts over the releases before de-duplication, which post one
+    // context for all legs of a job.
+    let before = run_as(&c, "comaps__comaps", F, Version::patch(11, 0, 3));
+    let renamed: BTreeSet<&str> = r.emitted().difference(&before.emitted()).copied().collect();
+    assert_eq!(
+        renamed,
+        BTreeSet::from([
+            "Android Check / Build Android Debug-1 (push)",
+            "Android Check / Build Android Debug-1 (pull_request)",
+            "iOS Check / Build iOS-1 (push)",
+            "iOS Check / Build iOS-1 (pull_request)",
+            "Linux Check / Linux builds and tests-1 (push)",
+            "Linux Check / Linux builds and tests-2 (push)",
+            "Linux Check / Linux builds and tests-3 (push)",
+            "Linux Check / Linux builds and tests-1 (pull_request)",
+            "Linux Check / Linux builds and tests-2 (pull_request)",
+            "Linux Check / Linux builds and tests-3 (pull_request)",
+            "macOS Check / macOS builds and tests-1 (push)",
+            "macOS Check / macOS builds and tests-1 (pull_request)",
+        ])
+    );
+    assert!(before.emitted().is_subset(&r.emitted()));
     // `paths-ignore` makes it conditional.
     r.assert_emits("Linux Check / Linux builds and tests (pull_request)", true);
     r.assert_emits("Android Check / Build Android Debug (pull_request)", true);
@@ -562,8 +608,8 @@ fn eblume() {
     assert_eq!(
         r.unresolved(),
         BTreeSet::from([
-            "Build Container / build (*) (push)",
-            "Build Container (Nix) / build (*) (push)",
+            "Build Container / build* (push)",
+            "Build Container (Nix) / build* (push)",
         ])
     );
     assert!(
@@ -707,7 +753,12 @@ fn gitea_act_runner() {
             "release-nightly / release-image (map[tag_suffix:-dind target:dind]) (push)",
             true,
         );
-        r.assert_silent("release-tag / goreleaser (push)");
+        // A tag-only push: nothing for a branch through 1.26, `skipped` on 1.27.
+        if version == GITEA_1_27 {
+            r.assert_skipped_on_branch_push("release-tag / goreleaser (push)");
+        } else {
+            r.assert_silent("release-tag / goreleaser (push)");
+        }
     }
 }
 
@@ -719,9 +770,12 @@ fn gitea_helm() {
     r.assert_emits("check-and-test / check-and-test (pull_request)", false);
     // Job id `check-and-test` in a second workflow; `types` leave out synchronize.
     r.assert_emits("commitlint / check-and-test (pull_request)", true);
-    // Tag-only release.
-    r.assert_silent("generate-chart / generate-chart-publish (push)");
-    r.assert_silent("generate-chart / release-gitea (push)");
+    // Tag-only release: Gitea 1.27 posts `skipped` for it on a branch push, 1.26 nothing.
+    r.assert_skipped_on_branch_push("generate-chart / generate-chart-publish (push)");
+    r.assert_skipped_on_branch_push("generate-chart / release-gitea (push)");
+    let old = run_as(&c, "gitea__helm-gitea", G, GITEA_1_26);
+    old.assert_silent("generate-chart / generate-chart-publish (push)");
+    old.assert_silent("generate-chart / release-gitea (push)");
 }
 
 #[test]
@@ -805,10 +859,11 @@ fn dreadedx() {
     r.assert_emits("Build and deploy / build (push)", true);
     r.assert_emits("Build and deploy / Deploy container (push)", true);
     assert!(r.a.unresolved.is_empty());
-    // Gitea 1.27: the callee's jobs post under its own (unknown) workflow name.
+    // Gitea 1.27: the callee's jobs post under its own (unknown) workflow name, or the caller's
+    // file name when it has none (`WorkflowDisplayName`).
     let r = run_as(&c, "DreadedX__automation_rs", G, GITEA_1_27);
     r.assert_emits("Build and deploy / build (push)", true);
-    assert_eq!(r.unresolved(), BTreeSet::from(["*/ * (push)"]));
+    assert_eq!(r.unresolved(), BTreeSet::from(["* / * (push)"]));
     assert!(
         r.a.unresolved[0]
             .reason
@@ -833,5 +888,6 @@ fn act_cli() {
             "checks / test-linux (pull_request)",
         ])
     );
-    r.assert_silent("release / release (push)");
+    r.assert_skipped_on_branch_push("release / release (push)");
+    run_as(&c, "actions-oss__act-cli", G, GITEA_1_26).assert_silent("release / release (push)");
 }

@@ -103,7 +103,8 @@ fn clean_when_every_required_context_is_emitted() {
     assert_eq!(doc["rule"]["source"], "branch protection (API)");
     assert_eq!(doc["required"], json!(CLEAN));
     assert_eq!(doc["flavor"]["name"], "gitea");
-    assert_eq!(doc["forge_version"]["version"], "1.24");
+    assert_eq!(doc["forge_version"]["version"], "1.24.3");
+    assert_eq!(doc["forge_version"]["rules"], "1.24");
     assert_eq!(doc["requests"], 3);
     assert_eq!(
         forge.requests(),
@@ -190,7 +191,8 @@ jobs:
         doc["flavor"]["source"],
         "server reports 15.0.3+gitea-1.22.0"
     );
-    assert_eq!(doc["forge_version"]["version"], "15.0");
+    assert_eq!(doc["forge_version"]["version"], "15.0.3");
+    assert_eq!(doc["forge_version"]["rules"], "15.0");
     assert_eq!(doc["workflows"]["folders"], json!([".forgejo/workflows"]));
     let emitted: Vec<&str> = doc["emitted"]
         .as_array()
@@ -198,7 +200,12 @@ jobs:
         .iter()
         .map(|e| e["context"].as_str().unwrap())
         .collect();
-    assert_eq!(emitted, ["CI / Test (pull_request)"]);
+    // Forgejo 15 renames the second leg of a static name (modules/actions/job_parser.go
+    // JobParser, forgejo#8864).
+    assert_eq!(
+        emitted,
+        ["CI / Test (pull_request)", "CI / Test-1 (pull_request)"]
+    );
     assert_eq!(
         forgejo.requests(),
         [get(VERSION), get(REPO_PATH), get(PROTECTIONS)]
@@ -880,4 +887,160 @@ fn forgejo_rules_without_priority_are_read() {
     assert_eq!(doc["rule"]["name"], "main");
     assert_eq!(doc["flavor"]["name"], "forgejo");
     assert_eq!(doc["workflows"]["folders"], json!([".gitea/workflows"]));
+}
+
+// ------------------------------------------------------------------------------------------
+// Releases: the one the server reports chooses the rules (forge/version.rs, behaviour.rs).
+
+/// The notice of an unmodelled release, if any.
+fn unmodelled(doc: &Value) -> Option<String> {
+    doc["findings"]
+        .as_array()?
+        .iter()
+        .find(|f| f["kind"] == "unmodelled-release")
+        .and_then(|f| f["message"].as_str())
+        .map(str::to_string)
+}
+
+#[test]
+fn a_newer_release_than_any_modelled_uses_the_newest_rules_with_a_notice() {
+    let root = gitea_checkout();
+    for (reported, flavor, rules) in [
+        ("1.28.0+dev-123-gabcdef0", "gitea", "1.27"),
+        ("17.0.0-dev-577-c4d05ee1a9+gitea-1.22.0", "forgejo", "16.0"),
+    ] {
+        let forge = if flavor == "gitea" {
+            FakeForge::gitea(reported, CLEAN)
+        } else {
+            FakeForge::forgejo(reported, CLEAN)
+        };
+        let r = run(&forge, &root, &[]);
+        assert_code(&r, 0);
+        let doc = r.json();
+        assert_eq!(doc["flavor"]["name"], flavor);
+        assert_eq!(doc["forge_version"]["rules"], rules, "{reported}");
+        let notice = unmodelled(&doc).unwrap_or_else(|| panic!("{reported}: no notice"));
+        assert!(
+            notice.contains(rules) && notice.contains("newer"),
+            "{notice}"
+        );
+    }
+    // A modelled release gets no notice.
+    let forge = FakeForge::gitea("1.27.3", CLEAN);
+    let doc = run(&forge, &root, &[]).json();
+    assert_eq!(doc["forge_version"]["version"], "1.27.3");
+    assert!(unmodelled(&doc).is_none());
+}
+
+#[test]
+fn an_older_release_than_any_modelled_is_a_usage_error() {
+    let forge = FakeForge::gitea("1.21.11", CLEAN);
+    let root = gitea_checkout();
+    let r = run(&forge, &root, &[]);
+    assert_code(&r, 1);
+    let (kind, msg) = error(&r);
+    assert_eq!(kind, "usage");
+    assert!(
+        msg.contains("older") && msg.contains("--forge-version"),
+        "{msg}"
+    );
+    // Choosing the rules by flag gets past it.
+    let r = run(&forge, &root, &["--forge-version", "1.22"]);
+    assert_code(&r, 0);
+}
+
+#[test]
+fn gitea_1_27_scoped_workflows_may_post_what_no_file_shows() {
+    // Gitea 1.27 (#38154): owner- and instance-level workflows post `<owner>/<repo>: …`
+    // contexts, which no API lists: a pattern of that shape cannot be proven missing.
+    let scoped = "acme/scoped-workflows: db-tests / test-sqlite (pull_request)";
+    let plain = "CI / missing (pull_request)";
+    let forge = FakeForge::gitea("1.27.3", &[scoped, plain]);
+    let root = gitea_checkout();
+    let r = run(&forge, &root, &[]);
+    assert_code(&r, 8);
+    let doc = r.json();
+    let finding = |subject: &str| {
+        doc["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["subject"] == subject)
+            .cloned()
+            .unwrap_or_else(|| panic!("no finding for {subject}: {doc:#}"))
+    };
+    let s = finding(scoped);
+    assert_eq!(s["kind"], "unverifiable");
+    assert!(s["message"].as_str().unwrap().contains("scoped workflow"));
+    let p = finding(plain);
+    assert_eq!(p["kind"], "orphan");
+    assert!(p["message"].as_str().unwrap().contains("cannot match"));
+    // Before 1.27 there are no scoped workflows: both are orphans.
+    let forge = FakeForge::gitea("1.26.4", &[scoped, plain]);
+    let r = run(&forge, &root, &[]);
+    assert_code(&r, 2);
+}
+
+#[test]
+fn the_flag_chooses_the_flavor_its_release_belongs_to() {
+    let root = gitea_checkout();
+    let r = driftgate(
+        &[
+            "required-checks",
+            "--root",
+            root.str(),
+            "--branch",
+            "main",
+            "--required",
+            "CI / build (pull_request)",
+            "--forge-version",
+            "15.0",
+            "--json",
+        ],
+        &[],
+    );
+    // Forgejo reads `.gitea/workflows` when there is no `.forgejo/workflows`.
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let doc = r.json();
+    assert_eq!(doc["flavor"]["name"], "forgejo");
+    assert_eq!(doc["forge_version"]["rules"], "15.0");
+    assert_eq!(doc["flavor"]["source"], "--forge-version 15.0");
+    // A flavor that contradicts the release is refused.
+    let r = driftgate(
+        &[
+            "required-checks",
+            "--root",
+            root.str(),
+            "--required",
+            "x",
+            "--forge-version",
+            "15.0",
+            "--flavor",
+            "gitea",
+            "--json",
+        ],
+        &[],
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    // Releases driftgate does not model are refused with the list.
+    for bad in ["99.0", "1.21", "1.28", "10.0"] {
+        let r = driftgate(
+            &[
+                "required-checks",
+                "--root",
+                root.str(),
+                "--required",
+                "x",
+                "--forge-version",
+                bad,
+            ],
+            &[],
+        );
+        assert_eq!(r.code, 1, "{bad}");
+        assert!(
+            r.stderr.contains("Gitea 1.22–1.27 and Forgejo 11–16"),
+            "{bad}: {}",
+            r.stderr
+        );
+    }
 }

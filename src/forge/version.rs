@@ -186,7 +186,10 @@ pub fn parse_flag(s: &str) -> Result<(Flavor, Version), String> {
     let v = Version::parse(s)
         .ok_or_else(|| format!("{s:?} is not a release number like 1.27, 1.27.3 or 15.0"))?;
     let flavor = Flavor::of(v).ok_or_else(|| {
-        format!("{s:?} is no Gitea (1.x) or Forgejo (7 and later) release; driftgate models {}", modelled())
+        format!(
+            "{s:?} is no Gitea (1.x) or Forgejo (7 and later) release; driftgate models {}",
+            modelled()
+        )
     })?;
     if !is_modelled(flavor, v) {
         return Err(format!(
@@ -222,7 +225,9 @@ pub fn identify(server_version: &str) -> Result<(Flavor, Version), String> {
         (Some(Flavor::Forgejo), _) => Ok((Flavor::Forgejo, version)),
         (Some(Flavor::Gitea), None) => Ok((Flavor::Gitea, version)),
         (Some(Flavor::Gitea), Some(m))
-            if m.starts_with("dev") || m.starts_with("rc") || m.chars().next().is_some_and(|c| c.is_ascii_digit()) =>
+            if m.starts_with("dev")
+                || m.starts_with("rc")
+                || m.chars().next().is_some_and(|c| c.is_ascii_digit()) =>
         {
             Ok((Flavor::Gitea, version))
         }
@@ -241,12 +246,24 @@ mod tests {
         let cases = [
             ("1.24.3", Flavor::Gitea, Version::patch(1, 24, 3)),
             ("1.27.3", Flavor::Gitea, Version::patch(1, 27, 3)),
-            ("1.28.0+dev-123-gabcdef1", Flavor::Gitea, Version::new(1, 28)),
+            (
+                "1.28.0+dev-123-gabcdef1",
+                Flavor::Gitea,
+                Version::new(1, 28),
+            ),
             ("1.27.3+12-gabcdef0", Flavor::Gitea, Version::new(1, 27)),
             ("1.25.0+rc0-12-gabc", Flavor::Gitea, Version::new(1, 25)),
             ("1.26.0-rc0", Flavor::Gitea, Version::new(1, 26)),
-            ("15.0.3+gitea-1.22.0", Flavor::Forgejo, Version::patch(15, 0, 3)),
-            ("11.0.3+gitea-1.22.0", Flavor::Forgejo, Version::patch(11, 0, 3)),
+            (
+                "15.0.3+gitea-1.22.0",
+                Flavor::Forgejo,
+                Version::patch(15, 0, 3),
+            ),
+            (
+                "11.0.3+gitea-1.22.0",
+                Flavor::Forgejo,
+                Version::patch(11, 0, 3),
+            ),
             ("15.0.3", Flavor::Forgejo, Version::patch(15, 0, 3)),
             (
                 "17.0.0-dev-577-c4d05ee1a9+gitea-1.22.0",
@@ -261,7 +278,15 @@ mod tests {
 
     #[test]
     fn unknown_strings_fail_closed() {
-        for s in ["dev", "development", "", "1.2", "v1.24.0+custom", "<html>", "3.0.1"] {
+        for s in [
+            "dev",
+            "development",
+            "",
+            "1.2",
+            "v1.24.0+custom",
+            "<html>",
+            "3.0.1",
+        ] {
             assert!(identify(s).is_err(), "{s} must not be guessed");
         }
     }
@@ -269,12 +294,23 @@ mod tests {
     #[test]
     fn the_flag_takes_modelled_releases_only() {
         assert_eq!(parse_flag("1.27"), Ok((Flavor::Gitea, Version::new(1, 27))));
-        assert_eq!(parse_flag("v15.0.3"), Ok((Flavor::Forgejo, Version::patch(15, 0, 3))));
+        assert_eq!(
+            parse_flag("v15.0.3"),
+            Ok((Flavor::Forgejo, Version::patch(15, 0, 3)))
+        );
         assert_eq!(parse_flag("15"), Ok((Flavor::Forgejo, Version::new(15, 0))));
-        assert_eq!(parse_flag("11.0.3"), Ok((Flavor::Forgejo, Version::patch(11, 0, 3))));
-        for bad in ["99.0", "1.21", "1.28", "10.0", "17", "2.0", "1.x", "1.2.3.4"] {
+        assert_eq!(
+            parse_flag("11.0.3"),
+            Ok((Flavor::Forgejo, Version::patch(11, 0, 3)))
+        );
+        for bad in [
+            "99.0", "1.21", "1.28", "10.0", "17", "2.0", "1.x", "1.2.3.4",
+        ] {
             let e = parse_flag(bad).expect_err(bad);
-            assert!(e.contains("1.22") || e.contains("release number"), "{bad}: {e}");
+            assert!(
+                e.contains("1.22") || e.contains("release number"),
+                "{bad}: {e}"
+            );
         }
     }
 

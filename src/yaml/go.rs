@@ -106,7 +106,11 @@ pub fn check_tag(s: &Scalar) -> Result<(), String> {
 pub fn resolve(n: &Node) -> Result<GoValue, String> {
     match &n.value {
         Value::Scalar(s) => resolve_scalar(s).map_err(|e| format!("line {}: {e}", n.line)),
-        Value::Seq(items) => items.iter().map(resolve).collect::<Result<_, _>>().map(GoValue::Seq),
+        Value::Seq(items) => items
+            .iter()
+            .map(resolve)
+            .collect::<Result<_, _>>()
+            .map(GoValue::Seq),
         Value::Map(pairs) => {
             let mut out = Vec::with_capacity(pairs.len());
             for (k, v) in pairs {
@@ -141,6 +145,12 @@ pub fn resolve_scalar(s: &Scalar) -> Result<GoValue, String> {
     ) {
         // Not resolvable: kept as the text (`!custom`, `!!binary` …).
         return Ok(GoValue::Str(s.text.clone()));
+    }
+    if (tag.is_empty() || tag == "!!timestamp") && unmodelled_timestamp(&s.text) {
+        return Err(format!(
+            "`{}` is a timestamp yaml.v3 resolves with a zone, which Go prints in the server's time zone; driftgate does not model it",
+            s.text
+        ));
     }
     let (rtag, value) = resolve_plain(&s.text, tag);
     // The deferred check of `resolve`: an explicit tag must be what the text resolves to, except
@@ -193,9 +203,18 @@ fn resolve_plain(text: &str, tag: &str) -> (&'static str, GoValue) {
             {
                 return ("!!float", GoValue::Float(f));
             }
-            for (prefix, neg, radix) in [("0b", false, 2), ("-0b", true, 2), ("0o", false, 8), ("-0o", true, 8)] {
+            for (prefix, neg, radix) in [
+                ("0b", false, 2),
+                ("-0b", true, 2),
+                ("0o", false, 8),
+                ("-0o", true, 8),
+            ] {
                 if let Some(digits) = plain.strip_prefix(prefix) {
-                    let signed = if neg { format!("-{digits}") } else { digits.to_string() };
+                    let signed = if neg {
+                        format!("-{digits}")
+                    } else {
+                        digits.to_string()
+                    };
                     if let Some(i) = go_parse_int(&signed, radix) {
                         return ("!!int", GoValue::Int(i));
                     }
@@ -330,7 +349,11 @@ fn timestamp(s: &str) -> Option<String> {
     let year = num(parts.next()?, 4)?;
     let month = num(parts.next()?, 2)?;
     let day = num(parts.next()?, 2)?;
-    if parts.next().is_some() || !(1..=12).contains(&month) || day == 0 || day > days_in(year, month) {
+    if parts.next().is_some()
+        || !(1..=12).contains(&month)
+        || day == 0
+        || day > days_in(year, month)
+    {
         return None;
     }
     let (h, mi, sec, frac) = match time {
@@ -345,7 +368,11 @@ fn timestamp(s: &str) -> Option<String> {
                 return None;
             }
             let (hms, frac) = match clock.split_once('.') {
-                Some((a, f)) if !f.is_empty() && f.len() <= 9 && f.bytes().all(|c| c.is_ascii_digit()) => (a, f.trim_end_matches('0').to_string()),
+                Some((a, f))
+                    if !f.is_empty() && f.len() <= 9 && f.bytes().all(|c| c.is_ascii_digit()) =>
+                {
+                    (a, f.trim_end_matches('0').to_string())
+                }
                 Some(_) => return None,
                 None => (clock, String::new()),
             };
@@ -359,15 +386,32 @@ fn timestamp(s: &str) -> Option<String> {
             (h, mi, sec, frac)
         }
     };
-    let frac = if frac.is_empty() { String::new() } else { format!(".{frac}") };
+    let frac = if frac.is_empty() {
+        String::new()
+    } else {
+        format!(".{frac}")
+    };
     Some(format!(
         "{year:04}-{month:02}-{day:02} {h:02}:{mi:02}:{sec:02}{frac} +0000 UTC"
     ))
 }
 
+/// A date followed by a time that `timestamp` does not model (an offset, or a layout it does
+/// not print): yaml.v3 would make it a `time.Time`.
+fn unmodelled_timestamp(s: &str) -> bool {
+    let b = s.as_bytes();
+    if b.len() < 10 || !b[..4].iter().all(u8::is_ascii_digit) || b[4] != b'-' {
+        return false;
+    }
+    let Some(i) = s.find(['T', 't', ' ']) else {
+        return false;
+    };
+    timestamp(&s[..i]).is_some() && timestamp(s).is_none() && s[i + 1..].contains(':')
+}
+
 fn days_in(year: u32, month: u32) -> u32 {
     match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
+        2 if (year.is_multiple_of(4) && !year.is_multiple_of(100)) || year.is_multiple_of(400) => 29,
         2 => 28,
         4 | 6 | 9 | 11 => 30,
         _ => 31,
@@ -425,7 +469,11 @@ pub fn go_float(f: f64) -> String {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     let (neg, digits, exp) = shortest_digits(f);
     format_g(neg, &digits, exp, None, 'e')
@@ -438,7 +486,11 @@ pub fn go_format_g(f: f64, prec: usize) -> String {
         return "NaN".into();
     }
     if f.is_infinite() {
-        return if f > 0.0 { "+Inf".into() } else { "-Inf".into() };
+        return if f > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        };
     }
     let prec = prec.max(1);
     // Rust rounds the exact decimal expansion half to even, as Go's decimal rounding does.
@@ -450,7 +502,11 @@ pub fn go_format_g(f: f64, prec: usize) -> String {
         digits.pop();
     }
     if digits == "0" {
-        return if f.is_sign_negative() { "-0".into() } else { "0".into() };
+        return if f.is_sign_negative() {
+            "-0".into()
+        } else {
+            "0".into()
+        };
     }
     format_g(f.is_sign_negative(), &digits, exp, Some(prec), 'E')
 }
@@ -546,8 +602,16 @@ mod tests {
             ("0x1F", "31", "31"),
             ("1_000", "1000", "1000"),
             ("08", "8", "8"),
-            ("12345678901234567890", "12345678901234567890", "<uint64 Value>"),
-            ("2024-01-01", "2024-01-01 00:00:00 +0000 UTC", "<time.Time Value>"),
+            (
+                "12345678901234567890",
+                "12345678901234567890",
+                "<uint64 Value>",
+            ),
+            (
+                "2024-01-01",
+                "2024-01-01 00:00:00 +0000 UTC",
+                "<time.Time Value>",
+            ),
             ("yes", "yes", "yes"),
             ("on", "on", "on"),
             ("\"\"", "", ""),
@@ -558,7 +622,11 @@ mod tests {
             ("0b101", "5", "5"),
             (".5", "0.5", "0.5"),
             ("100.5", "100.5", "100.5"),
-            ("123456789012345678.0", "1.2345678901234568e+17", "1.23456789012346E+17"),
+            (
+                "123456789012345678.0",
+                "1.2345678901234568e+17",
+                "1.23456789012346E+17",
+            ),
             ("0.0001", "0.0001", "0.0001"),
             ("0.00001", "1e-05", "1E-05"),
             ("!!str 5", "5", "5"),
@@ -573,7 +641,8 @@ mod tests {
 
     #[test]
     fn string_fields_keep_the_source_text() {
-        let n = tree::parse("a: 3.10\nb: True\nc: 0x1F\nd: ~\ne: [x]\nf: !!int abc\n").expect("parse");
+        let n =
+            tree::parse("a: 3.10\nb: True\nc: 0x1F\nd: ~\ne: [x]\nf: !!int abc\n").expect("parse");
         let f = |k: &str| n.get(k).expect(k).string_field();
         assert_eq!(f("a").as_deref(), Ok("3.10"));
         assert_eq!(f("b").as_deref(), Ok("True"));
@@ -584,11 +653,25 @@ mod tests {
     }
 
     #[test]
+    fn timestamps_printed_in_the_servers_zone_are_not_modelled() {
+        let n =
+            tree::parse("a: 2024-01-01T10:00:00+02:00\nb: 2024-01-01T10:00:00Z\n").expect("parse");
+        assert!(resolve(n.get("a").expect("a")).is_err());
+        assert_eq!(
+            sprint(&resolve(n.get("b").expect("b")).expect("b")),
+            "2024-01-01 10:00:00 +0000 UTC"
+        );
+    }
+
+    #[test]
     fn deep_equal_types_maps_and_nan() {
         assert_ne!(val("1"), val("1.0"));
         assert_eq!(val("{a: 1, b: 2}"), val("{b: 2, a: 1}"));
         assert_ne!(val(".nan"), val(".nan"));
-        assert_eq!(val("{a: 1, b: 2}").identity(), val("{b: 2, a: 1}").identity());
+        assert_eq!(
+            val("{a: 1, b: 2}").identity(),
+            val("{b: 2, a: 1}").identity()
+        );
         assert_ne!(val("1").identity(), val("1.0").identity());
     }
 }

@@ -101,18 +101,28 @@ impl Builder {
             return Err(budget(line, &format!("{MAX_NODES} nodes")));
         }
         if self.scalar_bytes > MAX_SCALAR_BYTES {
-            return Err(budget(line, &format!("{MAX_SCALAR_BYTES} bytes of scalars")));
+            return Err(budget(
+                line,
+                &format!("{MAX_SCALAR_BYTES} bytes of scalars"),
+            ));
         }
         Ok(())
     }
 
     /// A finished node: into its parent, or the document root; remembered under its anchor.
-    fn push(&mut self, node: Node, anchor: usize, size: usize, bytes: usize) -> Result<(), YamlError> {
+    fn push(
+        &mut self,
+        node: Node,
+        anchor: usize,
+        size: usize,
+        bytes: usize,
+    ) -> Result<(), YamlError> {
         if anchor != 0 {
             if self.anchors.len() >= MAX_ALIASES {
                 return Err(budget(node.line, &format!("{MAX_ALIASES} anchors")));
             }
-            self.anchors.insert(anchor, (Rc::new(node.clone()), size, bytes));
+            self.anchors
+                .insert(anchor, (Rc::new(node.clone()), size, bytes));
         }
         match self.stack.last_mut() {
             Some(f) => {
@@ -212,7 +222,10 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
                     return Err(budget(line, &format!("{MAX_ALIASES} aliases")));
                 }
                 let Some((node, size, bytes)) = b.anchors.get(&id).cloned() else {
-                    return Err(err(line, "an alias refers to an anchor whose value contains it, or to none"));
+                    return Err(err(
+                        line,
+                        "an alias refers to an anchor whose value contains it, or to none",
+                    ));
                 };
                 b.spend(size, bytes, line)?;
                 let mut copy = (*node).clone();
@@ -280,7 +293,7 @@ fn key_identity(k: &Node) -> (u8, &str) {
 
 /// The pairs of a mapping: duplicates refused, merge keys applied.
 fn mapping(items: Vec<Node>, line: usize) -> Result<Vec<(Node, Node)>, YamlError> {
-    if items.len() % 2 != 0 {
+    if !items.len().is_multiple_of(2) {
         return Err(err(line, "a mapping key without a value"));
     }
     let mut seen: HashMap<(u8, &str), usize> = HashMap::new();
@@ -401,8 +414,14 @@ impl Node {
                 super::go::check_tag(s)?;
                 Ok(s.text.clone())
             }
-            Value::Seq(_) => Err(format!("line {}: cannot unmarshal !!seq into string", self.line)),
-            Value::Map(_) => Err(format!("line {}: cannot unmarshal !!map into string", self.line)),
+            Value::Seq(_) => Err(format!(
+                "line {}: cannot unmarshal !!seq into string",
+                self.line
+            )),
+            Value::Map(_) => Err(format!(
+                "line {}: cannot unmarshal !!map into string",
+                self.line
+            )),
         }
     }
 
@@ -438,10 +457,8 @@ mod tests {
 
     #[test]
     fn merge_keys_apply_explicit_first_then_the_first_source() {
-        let n = parse(
-            "a: &a {x: 1, y: 1}\nb: &b {y: 2, z: 2}\nc:\n  <<: [*a, *b]\n  x: 0\n",
-        )
-        .expect("parse");
+        let n = parse("a: &a {x: 1, y: 1}\nb: &b {y: 2, z: 2}\nc:\n  <<: [*a, *b]\n  x: 0\n")
+            .expect("parse");
         let c = n.get("c").expect("c");
         let txt = |k: &str| c.get(k).and_then(Node::text).map(str::to_string);
         assert_eq!(txt("x").as_deref(), Some("0"));
@@ -457,7 +474,10 @@ mod tests {
         let mut prev = "a".to_string();
         for i in 0..12 {
             let n = format!("b{i}");
-            doc.push_str(&format!("{n}: &{n} [{}]\n", vec![format!("*{prev}"); 10].join(", ")));
+            doc.push_str(&format!(
+                "{n}: &{n} [{}]\n",
+                vec![format!("*{prev}"); 10].join(", ")
+            ));
             prev = n;
         }
         let e = parse(&doc).expect_err("bomb");

@@ -92,6 +92,9 @@ pub struct Behaviour {
     /// null: `github` where no git context is passed (Gitea ≤ 1.24, Forgejo ≤ 15), `needs` (no
     /// results yet, Gitea), `inputs` (none for push and pull request events).
     pub empty_contexts: &'static [&'static str],
+    /// Gitea ≥ 1.27 (#38154): owner- and instance-level scoped workflows post contexts that no
+    /// file of the repository shows, and no API lists.
+    pub scoped_workflows: bool,
     /// A skipped job posts the state `skipped` (Gitea ≥ 1.25 #34507, Forgejo ≥ 16 #12606) rather
     /// than `success` with "Has been skipped"; both count as passing.
     pub skipped_state: bool,
@@ -136,6 +139,7 @@ impl Behaviour {
                 } else {
                     &["github", "needs", "inputs"]
                 },
+                scoped_workflows: v(1, 27),
                 skipped_state: v(1, 25),
             },
             Flavor::Forgejo => Behaviour {
@@ -163,6 +167,7 @@ impl Behaviour {
                 } else {
                     &["github", "inputs"]
                 },
+                scoped_workflows: false,
                 skipped_state: v(16, 0),
             },
         }

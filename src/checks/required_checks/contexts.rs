@@ -189,7 +189,13 @@ fn analyse_file(
     let mut list: Vec<Named> = Vec::new();
     let mut deferred: Vec<Named> = Vec::new();
     for job in &wf.jobs {
-        match names_of_job(job, &wf_name, file, ctx, room.saturating_sub(list.len() + deferred.len())) {
+        match names_of_job(
+            job,
+            &wf_name,
+            file,
+            ctx,
+            room.saturating_sub(list.len() + deferred.len()),
+        ) {
             Ok((own, children)) => {
                 list.extend(own);
                 deferred.extend(children);
@@ -268,7 +274,11 @@ fn dedupe(list: &mut [Named]) {
             Ok(n) => {
                 let earlier_unknown = unknown.iter().any(|t| t.matches(n));
                 let c = counts.entry(n.clone()).or_insert(0);
-                let renamed = if *c == 0 { n.clone() } else { format!("{n}-{c}") };
+                let renamed = if *c == 0 {
+                    n.clone()
+                } else {
+                    format!("{n}-{c}")
+                };
                 *c += 1;
                 named.name = if earlier_unknown {
                     Err(expr::Unresolved {
@@ -291,7 +301,7 @@ fn dedupe(list: &mut [Named]) {
                     unknown = vec![p];
                 }
                 let mut u = u.clone();
-                if !u.template.ends_with("{,-*}") {
+                if !u.template.ends_with('*') && !u.template.ends_with("{,-*}") {
                     u.template.push_str("{,-*}");
                 }
                 named.name = Err(u);
@@ -365,7 +375,8 @@ fn names_of_job(
     let expands = match b.reusable {
         Reusable::CallerOnly => false,
         Reusable::CallerAndChildren => true,
-        Reusable::InlineWithoutRunsOn => job.get("runs-on").is_none(),
+        // Local and same-instance calls only: a full URL is never expanded.
+        Reusable::InlineWithoutRunsOn => job.get("runs-on").is_none() && !uses.contains("://"),
     };
     if !expands {
         return Ok((own, Vec::new()));
@@ -583,7 +594,11 @@ fn unknown_legs_template(base: &str, declared: &str, b: &Behaviour) -> String {
     } else {
         glob_escape(base)
     };
-    format!("{head}*")
+    if head.ends_with('*') {
+        head
+    } else {
+        format!("{head}*")
+    }
 }
 
 fn leg_name(

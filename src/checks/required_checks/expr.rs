@@ -120,7 +120,9 @@ pub fn interpolate(text: &str, env: Env) -> Result<String, Unresolved> {
     let Some(parts) = split(text) else {
         return Err(Unresolved {
             template: unknown_template(text),
-            reason: "has an unclosed `${{` or string, which makes the forge's expression rewriter fail".into(),
+            reason:
+                "has an unclosed `${{` or string, which makes the forge's expression rewriter fail"
+                    .into(),
             capped: false,
         });
     };
@@ -284,7 +286,10 @@ fn lex(src: &str) -> Result<Vec<Tok>, String> {
             } else if text.contains(['x', 'X']) {
                 None
             } else {
-                text.parse::<f64>().ok().filter(|f| f.is_finite()).map(Tok::Float)
+                text.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.is_finite())
+                    .map(Tok::Float)
             };
             out.push(tok.ok_or_else(|| format!("has a number driftgate cannot read ({text})"))?);
         } else if c.is_alphabetic() || c == '_' {
@@ -578,7 +583,10 @@ mod tests {
     use crate::yaml::go::GoValue;
 
     fn leg(pairs: &[(&str, GoValue)]) -> Leg {
-        pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect()
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.clone()))
+            .collect()
     }
 
     fn env(l: &Leg) -> Env<'_> {
@@ -602,23 +610,47 @@ mod tests {
             ("n", GoValue::Int(2)),
         ]);
         let e = env(&l);
-        assert_eq!(interpolate("build (${{ matrix.os }})", e), Ok("build (debian)".into()));
         assert_eq!(
-            interpolate("${{ format('test-remote-cacher ({0})', matrix.cacher.name) }}", e),
+            interpolate("build (${{ matrix.os }})", e),
+            Ok("build (debian)".into())
+        );
+        assert_eq!(
+            interpolate(
+                "${{ format('test-remote-cacher ({0})', matrix.cacher.name) }}",
+                e
+            ),
             Ok("test-remote-cacher (redis)".into())
         );
-        assert_eq!(interpolate("py${{matrix.py}}-${{ matrix.n }}", e), Ok("py3.1-2".into()));
+        assert_eq!(
+            interpolate("py${{matrix.py}}-${{ matrix.n }}", e),
+            Ok("py3.1-2".into())
+        );
         assert_eq!(interpolate("${{ matrix.big }}", e), Ok("1000000".into()));
-        assert_eq!(interpolate("${{ matrix.pi }}", e), Ok("3.14159265358979".into()));
+        assert_eq!(
+            interpolate("${{ matrix.pi }}", e),
+            Ok("3.14159265358979".into())
+        );
         assert_eq!(interpolate("${{ matrix.cacher }}", e), Ok("Object".into()));
-        assert_eq!(interpolate("${{ matrix.missing || 'dflt' }}", e), Ok("dflt".into()));
-        assert_eq!(interpolate("x ${{ matrix['OS'] }}", e), Ok("x debian".into()));
+        assert_eq!(
+            interpolate("${{ matrix.missing || 'dflt' }}", e),
+            Ok("dflt".into())
+        );
+        assert_eq!(
+            interpolate("x ${{ matrix['OS'] }}", e),
+            Ok("x debian".into())
+        );
         assert_eq!(interpolate("${{ matrix.missing }}", e), Ok("".into()));
         // An empty context reads as null.
         assert_eq!(interpolate("a${{ github.ref_name }}b", e), Ok("ab".into()));
         // A `}}` inside a quoted string does not end the expression.
-        assert_eq!(interpolate("${{ format('}}{0}', 'x') }}", e), Ok("}x".into()));
-        assert_eq!(interpolate("${{ 1.5 }} ${{ 2 }} ${{ 1e3 }}", e), Ok("1.5 2 1000".into()));
+        assert_eq!(
+            interpolate("${{ format('}}{0}', 'x') }}", e),
+            Ok("}x".into())
+        );
+        assert_eq!(
+            interpolate("${{ 1.5 }} ${{ 2 }} ${{ 1e3 }}", e),
+            Ok("1.5 2 1000".into())
+        );
     }
 
     #[test]

@@ -12,7 +12,18 @@ const SUGGESTIONS: usize = 3;
 /// Below this many emitted contexts, threads cost more than they save.
 const PARALLEL_FROM: usize = 4096;
 
-pub fn evaluate(set: &RequiredSet, a: &Analysis, branch: &str) -> Vec<Finding> {
+/// What the forge may post that no file of the repository shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hidden {
+    /// Gitea ≥ 1.27 runs owner- and instance-level scoped workflows (#38154) in every consuming
+    /// repository, posting `<source owner/repo>: <workflow> / <job> (<event>)`; no API lists them.
+    pub scoped_workflows: bool,
+}
+
+/// The shape of a scoped workflow's context (`ScopedWorkflowStatusContextName`).
+const SCOPED_SHAPE: &str = "*/*: * / * (*)";
+
+pub fn evaluate(set: &RequiredSet, a: &Analysis, branch: &str, hidden: Hidden) -> Vec<Finding> {
     let mut out = Vec::new();
     for (text, e) in &set.invalid {
         out.push(Finding::problem(
@@ -78,6 +89,7 @@ pub fn evaluate(set: &RequiredSet, a: &Analysis, branch: &str) -> Vec<Finding> {
             a,
             &contexts,
             branch,
+            hidden,
         ));
     }
     for b in &a.broken {
@@ -138,6 +150,7 @@ pub fn evaluate(set: &RequiredSet, a: &Analysis, branch: &str) -> Vec<Finding> {
     out
 }
 
+#[allow(clippy::too_many_arguments)]
 fn check_pattern(
     text: &str,
     matching: &[&Emitter],
@@ -146,6 +159,7 @@ fn check_pattern(
     a: &Analysis,
     contexts: &[(String, &str)],
     branch: &str,
+    hidden: Hidden,
 ) -> Vec<Finding> {
     if let Some(first) = matching.first() {
         if matching.iter().all(|e| !e.conditions.is_empty()) {
@@ -193,6 +207,16 @@ fn check_pattern(
             ),
         )];
     }
+    if hidden.scoped_workflows && could_be_scoped(text) {
+        return vec![Finding::unverified(
+            "unverifiable",
+            text,
+            format!(
+                "no workflow of the repository posts it, but on this Gitea release an owner- or instance-level scoped workflow (#38154) could, as `<owner>/<repo>: <workflow> / <job> (<event>)`; no API lists scoped workflows, so driftgate cannot tell whether pull requests into {branch} will get it"
+            ),
+        )
+        .with_suggestions(suggest(text, contexts))];
+    }
     let silent: Vec<String> = silent
         .iter()
         .map(|s| format!("{} job {} names it, but {}", s.file, s.job, s.reason))
@@ -203,7 +227,24 @@ fn check_pattern(
     if !silent.is_empty() {
         msg.push_str(&format!(": {}", silent.join("; ")));
     }
+    if hidden.scoped_workflows {
+        msg.push_str(
+            " (scoped workflows, Gitea #38154, post `<owner>/<repo>: …` contexts, which this pattern cannot match)",
+        );
+    }
     vec![Finding::problem("orphan", text, msg).with_suggestions(suggest(text, contexts))]
+}
+
+/// Whether a pattern could match a scoped workflow's context: either glob accepts the other's
+/// text.
+fn could_be_scoped(pattern: &str) -> bool {
+    let (Ok(p), Ok(shape)) = (
+        RequiredPattern::new(pattern),
+        RequiredPattern::new(SCOPED_SHAPE),
+    ) else {
+        return false;
+    };
+    p.matches(SCOPED_SHAPE) || shape.matches(pattern)
 }
 
 /// Emitted contexts, unique and lower-cased once, for suggestions.
@@ -315,7 +356,14 @@ mod tests {
         let mut a = Analysis::default();
         a.emitters.push(emitter("ci / test (pull_request)"));
         let set = RequiredSet::new(&["ci / test (push)".into()]).expect("set");
-        let f = evaluate(&set, &a, "main");
+        let f = evaluate(
+            &set,
+            &a,
+            "main",
+            Hidden {
+                scoped_workflows: false,
+            },
+        );
         assert_eq!(f[0].kind, "orphan");
         assert_eq!(f[0].suggestions, ["ci / test (pull_request)"]);
         a.broken
@@ -324,7 +372,17 @@ mod tests {
                 line: None,
                 reason: "bad".into(),
             });
-        let kinds: Vec<&str> = evaluate(&set, &a, "main").iter().map(|f| f.kind).collect();
+        let kinds: Vec<&str> = evaluate(
+            &set,
+            &a,
+            "main",
+            Hidden {
+                scoped_workflows: false,
+            },
+        )
+        .iter()
+        .map(|f| f.kind)
+        .collect();
         assert!(
             kinds.contains(&"unverifiable") && !kinds.contains(&"orphan"),
             "{kinds:?}"

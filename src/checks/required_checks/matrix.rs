@@ -301,7 +301,11 @@ pub fn expand(decoded: &Decoded, empty_runs_once: bool) -> Result<Vec<Leg>, Matr
     if out.len() + extra.len() > MAX_LEGS {
         return Err(too_many_legs(out.len() + extra.len()));
     }
-    out.extend(extra.into_iter().map(|pairs| pairs.into_iter().collect::<Leg>()));
+    out.extend(
+        extra
+            .into_iter()
+            .map(|pairs| pairs.into_iter().collect::<Leg>()),
+    );
     if out.is_empty() && empty_runs_once {
         out.push(Leg::new());
     }
@@ -372,7 +376,11 @@ mod tests {
     fn legs_of(yaml: &str, mode: MatrixDecode) -> Vec<String> {
         let n = tree::parse(&format!("strategy:\n  matrix: {yaml}\n")).expect("parse");
         let d = decode(node(&n), mode).expect("decode");
-        expand(&d, true).expect("expand").iter().map(matrix_name).collect()
+        expand(&d, true)
+            .expect("expand")
+            .iter()
+            .map(matrix_name)
+            .collect()
     }
 
     fn legs(yaml: &str) -> Vec<String> {
@@ -422,17 +430,23 @@ mod tests {
         // Values as yaml.v3 resolves them.
         assert_eq!(
             legs("{v: [3.10, '3.10', 010, .inf, ~, true, 1e6]}"),
-            ["(+Inf)", "(1e+06)", "(3.1)", "(3.10)", "(8)", "(<nil>)", "(true)"]
+            [
+                "(+Inf)", "(1e+06)", "(3.1)", "(3.10)", "(8)", "(<nil>)", "(true)"
+            ]
         );
         // NaN equals nothing: an exclude of it removes nothing.
-        assert_eq!(legs("{v: [.nan, 1], exclude: [{v: .nan}]}"), ["(1)", "(NaN)"]);
+        assert_eq!(
+            legs("{v: [.nan, 1], exclude: [{v: .nan}]}"),
+            ["(1)", "(NaN)"]
+        );
         // An int is not a float: `1.0` does not exclude `1`.
         assert_eq!(legs("{v: [1, 2], exclude: [{v: 1.0}]}"), ["(1)", "(2)"]);
     }
 
     #[test]
     fn invalid_and_unknown_matrices_say_so() {
-        let n = tree::parse("strategy:\n  matrix: {os: [a], exclude: [{arch: x}]}\n").expect("parse");
+        let n =
+            tree::parse("strategy:\n  matrix: {os: [a], exclude: [{arch: x}]}\n").expect("parse");
         let d = decode(node(&n), MatrixDecode::Strict).expect("decode");
         assert!(matches!(expand(&d, true), Err(MatrixError::Invalid(_))));
         let n = tree::parse("strategy:\n  matrix: {os: [a], include: [3]}\n").expect("parse");

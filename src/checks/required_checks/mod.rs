@@ -29,7 +29,7 @@ use rules::BranchProtection;
 use crate::error::Error;
 use crate::forge::client::Forge;
 use crate::forge::http::HttpOptions;
-use crate::forge::version::{Flavor, Version};
+use crate::forge::version::{self, Flavor, Version, identify};
 use crate::outcome::Finding;
 use crate::report::Report;
 
@@ -54,7 +54,10 @@ pub struct Options {
     pub root: PathBuf,
     pub workflows: Vec<String>,
     pub flavor: FlavorChoice,
-    pub forge_version: Option<Version>,
+    /// `--forge-version`: a modelled release and the flavor its number implies.
+    pub forge_version: Option<(Flavor, Version)>,
+    /// The `/version` answer already read (a sweep asks once for all repositories).
+    pub server_version: Option<String>,
     pub required: Vec<String>,
     pub protection_file: Option<PathBuf>,
     pub http: HttpOptions,
@@ -63,13 +66,23 @@ pub struct Options {
     pub remote: bool,
 }
 
+/// The release whose rules applied, and how it was chosen.
+#[derive(Debug, Clone)]
+struct VersionFact {
+    /// The release as given or reported (with its patch level when known).
+    version: Version,
+    source: String,
+    /// The modelled release line whose rules applied.
+    rules: Version,
+}
+
 /// What the run learned, for the report; filled in as far as the run got.
 #[derive(Debug, Default)]
 struct Facts {
     repo: Option<String>,
     branch: Option<String>,
     flavor: Option<(Flavor, String)>,
-    version: Option<(Version, String)>,
+    version: Option<VersionFact>,
     rule: Option<String>,
     required_source: Option<String>,
     required: Vec<String>,
@@ -174,8 +187,8 @@ async fn check(
     facts: &mut Facts,
     findings: &mut Vec<Finding>,
 ) -> Result<(), Error> {
-    let (flavor, version) = flavor_and_version(o, forge, facts).await?;
-    let b = Behaviour::new(flavor, version);
+    let b = flavor_and_version(o, forge, facts, findings).await?;
+    let flavor = b.flavor;
 
     facts.branch = match (&o.branch, forge, &facts.repo) {
         (Some(b), _, _) => Some(b.clone()),
@@ -243,7 +256,10 @@ async fn check(
     if !required.is_empty() {
         match patterns::RequiredSet::new(&required) {
             Ok(set) => {
-                findings.extend(findings::evaluate(&set, &analysis, &branch));
+                let hidden = findings::Hidden {
+                    scoped_workflows: b.scoped_workflows,
+                };
+                findings.extend(findings::evaluate(&set, &analysis, &branch, hidden));
                 facts.set = Some(set);
             }
             Err(cap) => findings.push(Finding::unverified(
@@ -310,22 +326,47 @@ fn pick_rule(
     Ok(Some(contexts))
 }
 
+/// Whose rules apply: `--forge-version` (whose number implies the flavor), `--flavor`, what the
+/// server reports, or offline the workflow folders; and which release's rules, with a notice
+/// when the server runs a release newer than any driftgate models.
 async fn flavor_and_version(
     o: &Options,
     forge: Option<&Forge>,
     facts: &mut Facts,
-) -> Result<(Flavor, Version), Error> {
-    let server = match (forge, o.flavor, o.forge_version) {
-        (Some(f), FlavorChoice::Auto, _) => Some(f.version().await?),
-        // With both given there is nothing to ask; with a flavor only, the release still matters.
-        (Some(f), _, None) => f.version().await.ok(),
+    findings: &mut Vec<Finding>,
+) -> Result<Behaviour, Error> {
+    let asked = match (&o.server_version, forge, o.forge_version, o.flavor) {
+        (Some(raw), _, None, _) => Some(raw.clone()),
+        (None, Some(f), None, FlavorChoice::Auto) => Some(f.version().await?.2),
+        // With a flavor given, the release still matters, but an unreadable /version does not
+        // stop the check: the newest release's rules apply.
+        (None, Some(f), None, _) => f.version().await.ok().map(|v| v.2),
         _ => None,
     };
-    let flavor = match (o.flavor, &server) {
-        (FlavorChoice::Gitea, _) => (Flavor::Gitea, "--flavor".to_string()),
-        (FlavorChoice::Forgejo, _) => (Flavor::Forgejo, "--flavor".to_string()),
-        (FlavorChoice::Auto, Some((fl, _, raw))) => (*fl, format!("server reports {raw}")),
-        (FlavorChoice::Auto, None) => {
+    let server = match &asked {
+        Some(raw) => match identify(raw) {
+            Ok((fl, v)) => Some((fl, v, raw.clone())),
+            Err(e) if o.flavor == FlavorChoice::Auto => return Err(Error::Unreachable(e)),
+            Err(_) => None,
+        },
+        None => None,
+    };
+    let chosen = match o.flavor {
+        FlavorChoice::Gitea => Some(Flavor::Gitea),
+        FlavorChoice::Forgejo => Some(Flavor::Forgejo),
+        FlavorChoice::Auto => None,
+    };
+    let flavor = match (o.forge_version, chosen, &server) {
+        (Some((fl, v)), Some(c), _) if fl != c => {
+            return Err(Error::Usage(format!(
+                "--flavor {c} does not go with --forge-version {v}, a {} release",
+                fl.title()
+            )));
+        }
+        (Some((fl, v)), _, _) => (fl, format!("--forge-version {v}")),
+        (None, Some(c), _) => (c, "--flavor".to_string()),
+        (None, None, Some((fl, _, raw))) => (*fl, format!("server reports {raw}")),
+        (None, None, None) => {
             if crate::fsread::is_real_dir(&o.root, ".forgejo/workflows") {
                 (
                     Flavor::Forgejo,
@@ -336,18 +377,44 @@ async fn flavor_and_version(
             }
         }
     };
-    let version = match (o.forge_version, &server) {
-        (Some(v), _) => (v, "--forge-version".to_string()),
+    let (version, source) = match (o.forge_version, &server) {
+        (Some((_, v)), _) => (v, "--forge-version".to_string()),
         (None, Some((fl, v, raw))) if *fl == flavor.0 => (*v, format!("server reports {raw}")),
-        _ => {
-            let b = Behaviour::newest(flavor.0);
-            (b.version, "newest behaviour driftgate models".to_string())
-        }
+        _ => (
+            version::newest(flavor.0),
+            "newest release driftgate models".to_string(),
+        ),
     };
-    let result = (flavor.0, version.0);
+    let rules = if version::is_modelled(flavor.0, version) {
+        version
+    } else if version > version::newest(flavor.0) {
+        let newest = version::newest(flavor.0);
+        findings.push(Finding::notice(
+            "unmodelled-release",
+            format!("{} {version}", flavor.0.title()),
+            format!(
+                "the server runs {} {version}, newer than any release driftgate models ({}); the rules of {} {newest} apply, and contexts that release names differently may be misjudged",
+                flavor.0.title(),
+                version::modelled(),
+                flavor.0.title()
+            ),
+        ));
+        newest
+    } else {
+        return Err(Error::Usage(format!(
+            "the server runs {} {version}, older than the releases driftgate models ({}); pass --forge-version to choose the rules to apply",
+            flavor.0.title(),
+            version::modelled()
+        )));
+    };
+    let b = Behaviour::new(flavor.0, rules);
     facts.flavor = Some(flavor);
-    facts.version = Some(version);
-    Ok(result)
+    facts.version = Some(VersionFact {
+        version,
+        source,
+        rules: rules.line(),
+    });
+    Ok(b)
 }
 
 /// The workflow files the forge reads, through the contents API at the branch: the first

@@ -18,9 +18,14 @@ pub(super) fn build(f: &Facts, findings: Vec<Finding>) -> Report {
     if let Some((fl, src)) = &f.flavor {
         r.facts.push(("flavor".into(), format!("{fl} ({src})")));
     }
-    if let Some((v, src)) = &f.version {
-        r.facts
-            .push(("forge version".into(), format!("{v} ({src})")));
+    if let Some(v) = &f.version {
+        r.facts.push((
+            "forge version".into(),
+            format!(
+                "{} ({}); the rules of {} apply",
+                v.version, v.source, v.rules
+            ),
+        ));
     }
     r.facts.push(("rule".into(), opt(&f.rule)));
     r.facts.push((
@@ -128,7 +133,7 @@ pub(super) fn build(f: &Facts, findings: Vec<Finding>) -> Report {
     d.insert(
         "forge_version".into(),
         match &f.version {
-            Some((v, src)) => json!({"version": v.to_string(), "source": src}),
+            Some(v) => json!({"version": v.version.to_string(), "source": v.source, "rules": v.rules.to_string()}),
             None => Value::Null,
         },
     );

@@ -62,15 +62,14 @@ async fn prepare(s: &Sweep) -> Result<(Arc<Forge>, Options, Vec<String>), Error>
     base.remote = true;
     base.required.clear();
     base.protection_file = None;
-    if base.flavor == FlavorChoice::Auto || base.forge_version.is_none() {
-        let (flavor, version, _) = forge.version().await?;
-        if base.flavor == FlavorChoice::Auto {
-            base.flavor = match flavor {
-                crate::forge::version::Flavor::Gitea => FlavorChoice::Gitea,
-                crate::forge::version::Flavor::Forgejo => FlavorChoice::Forgejo,
-            };
-        }
-        base.forge_version.get_or_insert(version);
+    // The forge's release is asked once for the whole sweep; each repository's report says
+    // where flavor and version came from.
+    if base.forge_version.is_none() {
+        let asked = match base.flavor {
+            FlavorChoice::Auto => Some(forge.version().await?.2),
+            _ => forge.version().await.ok().map(|v| v.2),
+        };
+        base.server_version = asked;
     }
     let repos = match &s.owner {
         Some(owner) => forge

@@ -73,7 +73,10 @@ pub fn triggers(on: &Node, branch: Option<&str>, b: &Behaviour) -> Result<Vec<Tr
             .iter()
             .map(|i| match i.scalar() {
                 Some(s) => Ok((s.text.clone(), None)),
-                None => Err(format!("line {}: an `on:` list item is not an event name", i.line)),
+                None => Err(format!(
+                    "line {}: an `on:` list item is not an event name",
+                    i.line
+                )),
             })
             .collect::<Result<_, _>>()?
     } else {
@@ -111,7 +114,11 @@ pub fn triggers(on: &Node, branch: Option<&str>, b: &Behaviour) -> Result<Vec<Tr
                 event,
                 Posting::Conditional(vec![Condition::waits(format!(
                     "posted only when a review{} is submitted on the pull request (Gitea #36589)",
-                    if event == "pull_request_review_comment" { " comment" } else { "" }
+                    if event == "pull_request_review_comment" {
+                        " comment"
+                    } else {
+                        ""
+                    }
                 ))]),
             ),
             pr => (
@@ -145,8 +152,9 @@ fn filters(name: &str, spec: Option<&Node>) -> Result<Vec<(String, Vec<String>)>
         .iter()
         .map(|(k, v)| {
             let key = k.string_field().map_err(|e| format!("`on.{name}`: {e}"))?;
-            let list = string_list(v)
-                .ok_or(format!("`on.{name}.{key}` is not a string or list of strings"))?;
+            let list = string_list(v).ok_or(format!(
+                "`on.{name}.{key}` is not a string or list of strings"
+            ))?;
             Ok((key, list))
         })
         .collect()
@@ -282,7 +290,10 @@ fn pull_request(
             }
             "paths" | "paths-ignore" => why.push(filtered(
                 b,
-                format!("runs only when changed files pass `{on}.{k}: {}`", v.join(", ")),
+                format!(
+                    "runs only when changed files pass `{on}.{k}: {}`",
+                    v.join(", ")
+                ),
             )),
             other => {
                 return Posting::Never(format!(
@@ -333,8 +344,12 @@ mod tests {
             t.iter().map(|t| t.event).collect::<Vec<_>>(),
             ["push", "pull_request"]
         );
-        let t = triggers(&on("{schedule: [{cron: '0 0 * * *'}], issues: null}"), None, &b)
-            .expect("map");
+        let t = triggers(
+            &on("{schedule: [{cron: '0 0 * * *'}], issues: null}"),
+            None,
+            &b,
+        )
+        .expect("map");
         assert!(t.is_empty());
         assert!(triggers(&on("~"), None, &b).is_err());
         assert!(triggers(&on("{push: {branches: {a: 1}}}"), None, &b).is_err());
@@ -355,7 +370,10 @@ mod tests {
     #[test]
     fn pull_request_target_event_string_depends_on_version() {
         let o = on("{pull_request_target: null}");
-        assert_eq!(triggers(&o, None, &gitea(22)).expect("ok")[0].event, "pull_request");
+        assert_eq!(
+            triggers(&o, None, &gitea(22)).expect("ok")[0].event,
+            "pull_request"
+        );
         assert_eq!(
             triggers(&o, None, &gitea(23)).expect("ok")[0].event,
             "pull_request_target"

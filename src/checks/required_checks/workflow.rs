@@ -49,7 +49,9 @@ impl Job {
     pub fn name(&self) -> Result<String, String> {
         match self.body.get("name") {
             None => Ok(String::new()),
-            Some(n) => n.string_field().map_err(|e| format!("job {:?} name: {e}", self.id)),
+            Some(n) => n
+                .string_field()
+                .map_err(|e| format!("job {:?} name: {e}", self.id)),
         }
     }
 
@@ -99,9 +101,9 @@ pub fn parse(text: &str) -> Result<Workflow, YamlError> {
         None => {}
         Some(j) if j.is_null() => {}
         Some(j) => {
-            let pairs = j
-                .map()
-                .ok_or_else(|| fail(j.line, "`jobs:` is not a mapping of job ids to jobs".into()))?;
+            let pairs = j.map().ok_or_else(|| {
+                fail(j.line, "`jobs:` is not a mapping of job ids to jobs".into())
+            })?;
             for (k, v) in pairs {
                 let id = k
                     .string_field()
@@ -136,7 +138,8 @@ mod tests {
 
     #[test]
     fn names_are_go_strings() {
-        let w = parse("name: 3.10\non: push\njobs:\n  a:\n    name: True\n    runs-on: x\n").expect("parse");
+        let w = parse("name: 3.10\non: push\njobs:\n  a:\n    name: True\n    runs-on: x\n")
+            .expect("parse");
         assert_eq!(w.name, "3.10");
         assert_eq!(w.jobs[0].name().as_deref(), Ok("True"));
         let w = parse("name: ~\non: push\njobs: {}\n").expect("parse");
