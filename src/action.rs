@@ -31,6 +31,7 @@ const COMMON: &[Flag] = &[
     one("timeout", "--timeout"),
     one("ca-cert", "--ca-cert"),
     one("label", "--label"),
+    one("fail-on", "--fail-on"),
 ];
 
 const REQUIRED_CHECKS: &[Flag] = &[

@@ -63,6 +63,9 @@ pub struct Common {
     /// Issue mode: the label of tracking issues (created when missing).
     #[arg(long, value_name = "NAME", default_value = "driftgate")]
     pub label: String,
+    /// Which findings fail the run: errors only, or warnings (conditional, duplicate, hollow …) too.
+    #[arg(long, value_enum, default_value_t = report::FailOn::Error)]
+    pub fail_on: report::FailOn,
 }
 
 #[derive(Debug, Args)]
@@ -297,139 +300,152 @@ async fn track(
     }
 }
 
-/// Runs the parsed command and returns the process exit code.
+/// What one check produced: the report to deliver, and the reports (with where their tracking
+/// issue lives) that issue mode keeps in sync.
+struct Ran {
+    report: report::Report,
+    tracked: Vec<Tracked>,
+}
+
+/// One tracking issue's subject: the report it mirrors, where it is filed and for which target.
+struct Tracked {
+    /// The swept repository's own report, or `None` for the run's report.
+    repo_report: Option<report::Report>,
+    repo: Option<String>,
+    server: Option<String>,
+    target: String,
+}
+
+async fn required_checks_run(a: &RequiredChecksArgs) -> Ran {
+    let token = token_from_env(a.common.token_env.as_deref());
+    let opts = required_checks::Options {
+        server: a.server.clone().or_else(|| env("GITHUB_SERVER_URL")),
+        repo: a.repo.clone().or_else(|| env("GITHUB_REPOSITORY")),
+        branch: a
+            .branch
+            .clone()
+            .filter(|b| !b.is_empty())
+            .or_else(|| env("GITHUB_BASE_REF")),
+        root: a
+            .root
+            .clone()
+            .or_else(|| env("GITHUB_WORKSPACE").map(PathBuf::from))
+            .unwrap_or_else(|| PathBuf::from(".")),
+        workflows: a.workflows.clone(),
+        flavor: a.flavor,
+        forge_version: a.forge_version,
+        server_version: None,
+        required: a.required.clone(),
+        protection_file: a.protection_file.clone(),
+        remote: false,
+        http: HttpOptions::new(
+            Duration::from_secs(a.common.timeout),
+            a.common.ca_cert.clone(),
+            token,
+        ),
+    };
+    if a.owner.is_none() && a.repos.is_empty() {
+        let report = required_checks::run(&opts).await;
+        let target = branch_of(&report);
+        return Ran {
+            report,
+            tracked: vec![Tracked {
+                repo_report: None,
+                repo: opts.repo.clone(),
+                server: opts.server.clone(),
+                target,
+            }],
+        };
+    }
+    let sweep = required_checks::sweep::Sweep {
+        base: opts.clone(),
+        repos: a
+            .repos
+            .iter()
+            .map(|r| r.trim().to_string())
+            .filter(|r| !r.is_empty())
+            .collect(),
+        owner: a.owner.clone(),
+        concurrency: a.concurrency as usize,
+    };
+    let (report, per_repo) = required_checks::sweep::run(&sweep).await;
+    let tracked = per_repo
+        .into_iter()
+        .map(|r| Tracked {
+            target: branch_of(&r.report),
+            repo: Some(r.repo),
+            server: opts.server.clone(),
+            repo_report: Some(r.report),
+        })
+        .collect();
+    Ran { report, tracked }
+}
+
+async fn runtime_pin_run(a: &RuntimePinArgs) -> Ran {
+    let token = token_from_env(a.common.token_env.as_deref());
+    let (report, target) = match runtime_pin_options(a, token) {
+        Ok(opts) => (runtime_pin::run(&opts).await, opts.source.describe()),
+        Err(e) => {
+            let mut r = report::Report::new("runtime-pin");
+            r.findings.push(e.into_finding("runtime-pin"));
+            (r, "runtime-pin".to_string())
+        }
+    };
+    Ran {
+        report,
+        tracked: vec![Tracked {
+            repo_report: None,
+            repo: env("GITHUB_REPOSITORY"),
+            server: env("GITHUB_SERVER_URL"),
+            target,
+        }],
+    }
+}
+
+async fn image_drift_run(a: &ImageDriftArgs) -> Ran {
+    let opts = image_drift::Options {
+        compose: a.compose.clone(),
+        project: a.project.clone(),
+        manifests: a.manifests.clone(),
+        docker_host: a.docker_host.clone(),
+        modules: a.module.clone(),
+        timeout: Duration::from_secs(a.common.timeout),
+    };
+    let report = image_drift::run(&opts).await;
+    let host = opts
+        .docker_host
+        .clone()
+        .or_else(|| env("DOCKER_HOST"))
+        .unwrap_or_else(|| image_drift::engine::DEFAULT_HOST.to_string());
+    Ran {
+        report,
+        tracked: vec![Tracked {
+            repo_report: None,
+            repo: env("GITHUB_REPOSITORY"),
+            server: env("GITHUB_SERVER_URL"),
+            target: image_drift::engine::host::redact(&host),
+        }],
+    }
+}
+
+/// Runs the parsed command and returns the process exit code: the check, then the tracking
+/// issues (issue mode), then every output — one pipeline for every check.
 pub async fn run(cli: Cli) -> u8 {
-    let mut stdout = std::io::stdout().lock();
-    let mut stderr = std::io::stderr().lock();
-    match cli.command {
-        Command::RequiredChecks(a) => {
-            let token = token_from_env(a.common.token_env.as_deref());
-            let opts = required_checks::Options {
-                server: a.server.clone().or_else(|| env("GITHUB_SERVER_URL")),
-                repo: a.repo.clone().or_else(|| env("GITHUB_REPOSITORY")),
-                branch: a
-                    .branch
-                    .clone()
-                    .filter(|b| !b.is_empty())
-                    .or_else(|| env("GITHUB_BASE_REF")),
-                root: a
-                    .root
-                    .clone()
-                    .or_else(|| env("GITHUB_WORKSPACE").map(PathBuf::from))
-                    .unwrap_or_else(|| PathBuf::from(".")),
-                workflows: a.workflows.clone(),
-                flavor: a.flavor,
-                forge_version: a.forge_version,
-                server_version: None,
-                required: a.required.clone(),
-                protection_file: a.protection_file.clone(),
-                remote: false,
-                http: HttpOptions::new(
-                    Duration::from_secs(a.common.timeout),
-                    a.common.ca_cert.clone(),
-                    token,
-                ),
-            };
-            let issue_mode = a.common.mode == report::Mode::Issue;
-            let report = if a.owner.is_some() || !a.repos.is_empty() {
-                let sweep = required_checks::sweep::Sweep {
-                    base: opts.clone(),
-                    repos: a
-                        .repos
-                        .iter()
-                        .map(|r| r.trim().to_string())
-                        .filter(|r| !r.is_empty())
-                        .collect(),
-                    owner: a.owner.clone(),
-                    concurrency: a.concurrency as usize,
-                };
-                let (mut combined, per_repo) = required_checks::sweep::run(&sweep).await;
-                if issue_mode {
-                    for r in &per_repo {
-                        let n = track(
-                            &r.report,
-                            &a.common,
-                            Some(r.repo.clone()),
-                            opts.server.clone(),
-                            branch_of(&r.report),
-                            "required-checks",
-                        )
-                        .await;
-                        combined.findings.push(n);
-                    }
-                }
-                combined
-            } else {
-                let mut r = required_checks::run(&opts).await;
-                if issue_mode {
-                    let n = track(
-                        &r,
-                        &a.common,
-                        opts.repo.clone(),
-                        opts.server.clone(),
-                        branch_of(&r),
-                        "required-checks",
-                    )
-                    .await;
-                    r.findings.push(n);
-                }
-                r
-            };
-            report::deliver(report, &delivery(&a.common), &mut stdout, &mut stderr)
-        }
-        Command::RuntimePin(a) => {
-            let token = token_from_env(a.common.token_env.as_deref());
-            let (mut report, target) = match runtime_pin_options(&a, token) {
-                Ok(opts) => (runtime_pin::run(&opts).await, opts.source.describe()),
-                Err(e) => {
-                    let mut r = report::Report::new("runtime-pin");
-                    r.findings.push(e.into_finding("runtime-pin"));
-                    (r, "runtime-pin".to_string())
-                }
-            };
-            if a.common.mode == report::Mode::Issue {
-                let n = track(
-                    &report,
-                    &a.common,
-                    env("GITHUB_REPOSITORY"),
-                    env("GITHUB_SERVER_URL"),
-                    target,
-                    "runtime-pin",
-                )
-                .await;
-                report.findings.push(n);
-            }
-            report::deliver(report, &delivery(&a.common), &mut stdout, &mut stderr)
-        }
-        Command::ImageDrift(a) => {
-            let opts = image_drift::Options {
-                compose: a.compose.clone(),
-                project: a.project.clone(),
-                manifests: a.manifests.clone(),
-                docker_host: a.docker_host.clone(),
-                modules: a.module.clone(),
-                timeout: Duration::from_secs(a.common.timeout),
-            };
-            let mut report = image_drift::run(&opts).await;
-            if a.common.mode == report::Mode::Issue {
-                let host = opts
-                    .docker_host
-                    .clone()
-                    .or_else(|| env("DOCKER_HOST"))
-                    .unwrap_or_else(|| image_drift::engine::DEFAULT_HOST.to_string());
-                let host = image_drift::engine::host::redact(&host);
-                let n = track(
-                    &report,
-                    &a.common,
-                    env("GITHUB_REPOSITORY"),
-                    env("GITHUB_SERVER_URL"),
-                    host,
-                    "image-drift",
-                )
-                .await;
-                report.findings.push(n);
-            }
-            report::deliver(report, &delivery(&a.common), &mut stdout, &mut stderr)
+    let (common, check, mut ran) = match &cli.command {
+        Command::RequiredChecks(a) => (&a.common, "required-checks", required_checks_run(a).await),
+        Command::RuntimePin(a) => (&a.common, "runtime-pin", runtime_pin_run(a).await),
+        Command::ImageDrift(a) => (&a.common, "image-drift", image_drift_run(a).await),
+    };
+    ran.report.fail_on = common.fail_on;
+    if common.mode == report::Mode::Issue {
+        for t in std::mem::take(&mut ran.tracked) {
+            let mut subject = t.repo_report.unwrap_or_else(|| ran.report.clone());
+            subject.fail_on = common.fail_on;
+            let notice = track(&subject, common, t.repo, t.server, t.target, check).await;
+            ran.report.findings.push(notice);
         }
     }
+    let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr().lock();
+    report::deliver(ran.report, &delivery(common), &mut stdout, &mut stderr)
 }

@@ -1044,3 +1044,54 @@ fn the_flag_chooses_the_flavor_its_release_belongs_to() {
         );
     }
 }
+
+// ------------------------------------------------------------------------------------------
+// A gate that cannot see the workflows says so (issue 11).
+
+#[test]
+fn a_checkout_without_workflows_is_told_apart_from_no_checkout() {
+    let forge = FakeForge::gitea("1.27.3", CLEAN);
+    // The branch has a workflow folder the checkout lacks: the checkout is incomplete.
+    forge.reply(
+        "/api/v1/repos/acme/widget/contents/.gitea/workflows",
+        vec![Reply::json(
+            200,
+            &json!([{"name": "ci.yml", "path": ".gitea/workflows/ci.yml", "type": "file"}]),
+        )],
+    );
+    let root = TempDir::new("sparse");
+    root.write(".git/HEAD", "ref: refs/heads/main\n");
+    let r = run(&forge, &root, &[]);
+    assert_code(&r, 1);
+    let (kind, msg) = error(&r);
+    assert_eq!(kind, "usage");
+    assert!(msg.contains("run actions/checkout"), "{msg}");
+    assert!(msg.contains(".gitea/workflows"), "{msg}");
+    assert_eq!(r.json()["workflows"]["read"], json!(false));
+
+    // No folder there either: a repository without workflows, whose orphans are real.
+    let forge = FakeForge::gitea("1.27.3", CLEAN);
+    let r = run(&forge, &root, &[]);
+    assert_code(&r, 2);
+    let doc = r.json();
+    assert_eq!(doc["workflows"]["none"], json!(true));
+    assert!(
+        r.stderr.contains("the repository has no workflow folder"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.messages("orphan").len() == CLEAN.len(),
+        "{:?}",
+        r.messages("orphan")
+    );
+
+    // Not a checkout at all: usage, and the forge is asked nothing about workflows.
+    let empty = TempDir::new("no-checkout");
+    empty.write("README.md", "x\n");
+    let forge = FakeForge::gitea("1.27.3", CLEAN);
+    let r = run(&forge, &empty, &[]);
+    assert_code(&r, 1);
+    assert!(error(&r).1.contains("no checkout at"), "{}", error(&r).1);
+    assert!(!forge.requests().iter().any(|q| q.contains("/contents/")));
+}

@@ -756,6 +756,10 @@ fn an_organisation_of_200_repositories_is_swept_through_paged_lists_and_contents
         let branch = if id % 7 == 0 { "trunk" } else { "main" };
         assert_eq!(row["branch"], branch, "{row:#}");
         assert_eq!(row["flavor"]["name"], "forgejo", "{row:#}");
+        // Where flavor and release came from: the server, asked once, not a flag.
+        let source = row["flavor"]["source"].as_str().unwrap_or_default();
+        assert!(source.starts_with("server reports "), "{row:#}");
+        assert_eq!(row["forge_version"]["source"], source, "{row:#}");
     }
     let row = |id: i64| &rows[ids.iter().position(|x| *x == id).unwrap()];
     let emitted = |id: i64| -> Vec<String> {
@@ -969,6 +973,15 @@ fn a_repository_answering_403_is_an_auth_row_and_the_others_are_still_checked() 
             .any(|q| q.contains("/repos/acme/bravo/contents")),
         "bravo stops at the refusal"
     );
+    // The refusal's annotation names the repository once, not twice.
+    let title = r
+        .stderr
+        .lines()
+        .find(|l| l.starts_with("::error title=auth"))
+        .unwrap_or_default()
+        .to_string();
+    assert!(title.contains("acme/bravo"), "{title}");
+    assert!(!title.contains("acme/bravo%3A acme/bravo"), "{title}");
     // The log shows the table with every row.
     for name in ["acme/alpha", "acme/bravo", "acme/charlie", "acme/delta"] {
         assert!(r.stderr.contains(name), "{name} in the log:\n{}", r.stderr);

@@ -79,12 +79,17 @@ pub fn render(report: &Report, mode: Mode, verdict: Verdict, problems: &[String]
     }
     let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
     out.push(guard_line(&format!(
-        "result: {} (exit {}): {} error(s), {} warning(s), {} notice(s)",
+        "result: {} (exit {}): {} error(s), {} warning(s), {} notice(s){}",
         verdict.as_str(),
         verdict.exit_code(),
         count(Severity::Error),
         count(Severity::Warning),
-        count(Severity::Notice)
+        count(Severity::Notice),
+        if report.fail_on == super::FailOn::Warning {
+            "; --fail-on warning: warnings fail the run"
+        } else {
+            ""
+        }
     )));
     cap(out)
 }

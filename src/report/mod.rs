@@ -36,6 +36,16 @@ impl Mode {
     }
 }
 
+/// Which findings fail the run (`--fail-on`, action input `fail-on`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum FailOn {
+    /// Errors only: warnings are shown but leave the result as it is.
+    #[default]
+    Error,
+    /// Warnings too (`conditional`, `duplicate`, `hollow`, …): any gives a finding (2).
+    Warning,
+}
+
 /// A titled table shown as a `::group::` in the log and as a table in the summary.
 #[derive(Debug, Clone, Default)]
 pub struct Section {
@@ -54,6 +64,7 @@ pub struct Report {
     pub sections: Vec<Section>,
     /// Check-specific members of the JSON report, after the common ones.
     pub details: Map<String, Value>,
+    pub fail_on: FailOn,
 }
 
 impl Report {
@@ -64,11 +75,24 @@ impl Report {
             findings: Vec::new(),
             sections: Vec::new(),
             details: Map::new(),
+            fail_on: FailOn::Error,
         }
     }
 
+    /// The run's result: the findings' precedence, and with `--fail-on warning` any warning is
+    /// a finding too.
     pub fn verdict(&self) -> Verdict {
-        verdict_of(&self.findings)
+        let v = verdict_of(&self.findings);
+        if self.fail_on == FailOn::Warning
+            && self
+                .findings
+                .iter()
+                .any(|f| f.severity == Severity::Warning)
+        {
+            v.combine(Verdict::Finding)
+        } else {
+            v
+        }
     }
 
     /// Findings in a stable order: by severity, kind, subject, then place.

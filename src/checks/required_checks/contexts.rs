@@ -35,6 +35,9 @@ pub struct Emitter {
     pub event: &'static str,
     /// Why it may not be posted (empty: posted on every pull request commit).
     pub conditions: Vec<Condition>,
+    /// How many matrix legs (or called-job instances) of this job post this very context; more
+    /// than one means the last to finish decides it.
+    pub legs: usize,
 }
 
 impl Emitter {
@@ -74,12 +77,36 @@ pub struct Silent {
     pub reason: String,
 }
 
+/// What the hollow-gate rules need to know of a job (issue 11): its needs, its `if:`, whether it
+/// reads the needed jobs' results, steps that may fail without failing it, and its contexts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobFacts {
+    pub file: String,
+    pub id: String,
+    pub line: usize,
+    /// `needs:` as written (job ids of the same workflow).
+    pub needs: Vec<String>,
+    /// The `if:` text, if any.
+    pub if_text: Option<String>,
+    /// Whether its `if:` or any step reads `needs.<id>.result`, `needs.*.result`,
+    /// `contains(needs…)` or `toJSON(needs)`.
+    pub reads_needs_results: bool,
+    /// `run` steps with `continue-on-error` (true or an expression): the job succeeds when they
+    /// fail.
+    pub lenient_steps: Vec<String>,
+    /// Job-level `continue-on-error` (true or an expression).
+    pub continue_on_error: bool,
+    /// Every context this job posts, any event.
+    pub contexts: Vec<String>,
+}
+
 #[derive(Debug, Clone, Default)]
 pub struct Analysis {
     pub emitters: Vec<Emitter>,
     pub unresolved: Vec<Unresolved>,
     pub broken: Vec<Broken>,
     pub silent: Vec<Silent>,
+    pub jobs: Vec<JobFacts>,
 }
 
 /// Builds the context string as the forge does (`fmt.Sprintf`, then trimmed on storage).
@@ -220,6 +247,12 @@ fn analyse_file(
             named.name = Ok(cut(n, b));
         }
     }
+    let first_job = a.jobs.len();
+    for job in &wf.jobs {
+        a.jobs.push(job_facts(file, job));
+    }
+    // Legs of one job that post one context are one emitter, counted.
+    let mut seen: HashMap<(String, String, &'static str), usize> = HashMap::new();
     for trig in &trigs {
         for named in &list {
             match (&trig.posting, &named.name) {
@@ -237,14 +270,27 @@ fn analyse_file(
                     };
                     conditions.extend(named.job_if.clone());
                     conditions.extend(named.condition.clone());
-                    a.emitters.push(Emitter {
-                        context: context(&named.workflow, name, trig.event),
-                        file: file.path.clone(),
-                        line: named.line,
-                        job: named.job.clone(),
-                        event: trig.event,
-                        conditions,
-                    });
+                    let ctx = context(&named.workflow, name, trig.event);
+                    if let Some(j) = a.jobs[first_job..].iter_mut().find(|j| j.id == named.job) {
+                        j.contexts.push(ctx.clone());
+                    }
+                    match seen.entry((ctx.clone(), named.job.clone(), trig.event)) {
+                        std::collections::hash_map::Entry::Occupied(i) => {
+                            a.emitters[*i.get()].legs += 1;
+                        }
+                        std::collections::hash_map::Entry::Vacant(v) => {
+                            v.insert(a.emitters.len());
+                            a.emitters.push(Emitter {
+                                context: ctx,
+                                file: file.path.clone(),
+                                line: named.line,
+                                job: named.job.clone(),
+                                event: trig.event,
+                                conditions,
+                                legs: 1,
+                            });
+                        }
+                    }
                 }
                 (_, Err(u)) => a.unresolved.push(Unresolved {
                     template: match &named.template_prefix {
@@ -310,6 +356,89 @@ fn dedupe(list: &mut [Named]) {
     }
 }
 
+/// What the hollow-gate rules need of a job.
+fn job_facts(file: &WorkflowFile, job: &Job) -> JobFacts {
+    let needs = match job.get("needs") {
+        Some(n) if n.scalar().is_some() => {
+            n.text().map(|t| vec![t.to_string()]).unwrap_or_default()
+        }
+        Some(n) => n
+            .seq()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|i| i.text().map(str::to_string))
+            .collect(),
+        None => Vec::new(),
+    };
+    let if_text = job.text("if").map(|t| t.trim().to_string());
+    let mut texts: Vec<&str> = Vec::new();
+    if let Some(i) = &if_text {
+        texts.push(i);
+    }
+    let mut lenient_steps = Vec::new();
+    if let Some(steps) = job.get("steps").and_then(|s| s.seq()) {
+        for (n, step) in steps.iter().enumerate() {
+            scalars(step, &mut texts);
+            let lenient = step
+                .field("continue-on-error")
+                .is_some_and(truthy_or_expression);
+            if lenient && step.field("run").is_some() {
+                let name = step
+                    .field("name")
+                    .and_then(|s| s.text())
+                    .map(|s| format!("`{s}`"))
+                    .unwrap_or_else(|| format!("{}", n + 1));
+                lenient_steps.push(name);
+            }
+        }
+    }
+    let reads_needs_results = texts.iter().any(|t| reads_needs_results(t));
+    JobFacts {
+        file: file.path.clone(),
+        id: job.id.clone(),
+        line: job.line,
+        needs,
+        if_text,
+        reads_needs_results,
+        lenient_steps,
+        continue_on_error: job
+            .get("continue-on-error")
+            .is_some_and(truthy_or_expression),
+        contexts: Vec::new(),
+    }
+}
+
+/// `true`, or an expression that may be.
+fn truthy_or_expression(n: &crate::yaml::tree::Node) -> bool {
+    match n.text() {
+        Some(t) => {
+            let t = t.trim();
+            t == "true" || t == "True" || t == "TRUE" || t.contains("${{")
+        }
+        None => false,
+    }
+}
+
+/// Every scalar's text below a node.
+fn scalars<'a>(n: &'a crate::yaml::tree::Node, out: &mut Vec<&'a str>) {
+    if let Some(t) = n.text() {
+        out.push(t);
+    } else if let Some(items) = n.seq() {
+        items.iter().for_each(|i| scalars(i, out));
+    } else if let Some(pairs) = n.map() {
+        pairs.iter().for_each(|(_, v)| scalars(v, out));
+    }
+}
+
+/// Whether an expression text reads the needed jobs' results.
+pub fn reads_needs_results(text: &str) -> bool {
+    let t: String = text.to_ascii_lowercase().split_whitespace().collect();
+    (t.contains("needs.") && t.contains(".result"))
+        || t.contains("contains(needs")
+        || t.contains("tojson(needs")
+        || t.contains("join(needs")
+}
+
 /// A job-level `if:` that can be false; the trivially true ones are not conditions. A job
 /// skipped by its `if:` posts `skipped` (or `success` "Has been skipped"), which passes.
 fn job_condition(job: &Job) -> Option<Condition> {
@@ -327,7 +456,7 @@ fn job_condition(job: &Job) -> Option<Condition> {
         return None;
     }
     Some(Condition::skips(format!(
-        "job-level `if: {text}`; when false the job is skipped, and a skipped job's status counts as passing"
+        "job-level `if: {text}` can be false, and the job is then skipped"
     )))
 }
 

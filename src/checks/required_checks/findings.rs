@@ -2,8 +2,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use super::behaviour::Behaviour;
 use super::contexts::{Analysis, Emitter, Silent, Unresolved};
+use super::hollow;
 use super::patterns::{RequiredPattern, RequiredSet};
+use super::triggers::Unmet;
 use crate::outcome::Finding;
 
 /// Suggestions must look at least this close to the required context (Jaro–Winkler).
@@ -12,18 +15,11 @@ const SUGGESTIONS: usize = 3;
 /// Below this many emitted contexts, threads cost more than they save.
 const PARALLEL_FROM: usize = 4096;
 
-/// What the forge may post that no file of the repository shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Hidden {
-    /// Gitea ≥ 1.27 runs owner- and instance-level scoped workflows (#38154) in every consuming
-    /// repository, posting `<source owner/repo>: <workflow> / <job> (<event>)`; no API lists them.
-    pub scoped_workflows: bool,
-}
-
 /// The shape of a scoped workflow's context (`ScopedWorkflowStatusContextName`).
 const SCOPED_SHAPE: &str = "*/*: * / * (*)";
 
-pub fn evaluate(set: &RequiredSet, a: &Analysis, branch: &str, hidden: Hidden) -> Vec<Finding> {
+pub fn evaluate(set: &RequiredSet, a: &Analysis, branch: &str, b: &Behaviour) -> Vec<Finding> {
+    let rules = hollow::Rules::new(a, set, b);
     let mut out = Vec::new();
     for (text, e) in &set.invalid {
         out.push(Finding::problem(
@@ -89,7 +85,8 @@ pub fn evaluate(set: &RequiredSet, a: &Analysis, branch: &str, hidden: Hidden) -
             a,
             &contexts,
             branch,
-            hidden,
+            b,
+            &rules,
         ));
     }
     for b in &a.broken {
@@ -134,7 +131,7 @@ pub fn evaluate(set: &RequiredSet, a: &Analysis, branch: &str, hidden: Hidden) -
         };
         out.push(f.at(u.file.clone(), Some(u.line)));
     }
-    out.extend(duplicates(a));
+    out.extend(duplicates(&by_pattern));
     let mut extra = BTreeMap::new();
     for (e, h) in a.emitters.iter().zip(&hits) {
         if h.is_empty() {
@@ -159,27 +156,65 @@ fn check_pattern(
     a: &Analysis,
     contexts: &[(String, &str)],
     branch: &str,
-    hidden: Hidden,
+    b: &Behaviour,
+    rules: &hollow::Rules,
 ) -> Vec<Finding> {
     if let Some(first) = matching.first() {
-        if matching.iter().all(|e| !e.conditions.is_empty()) {
+        let mut out = Vec::new();
+        // Waits: every emitter may not post at all, and the pull request then waits for ever.
+        let waits = |e: &&Emitter| e.conditions.iter().any(|c| c.unmet == Unmet::Waits);
+        if matching.iter().all(waits) {
             let emitters: BTreeSet<String> = matching
                 .iter()
                 .map(|e| format!("{} job {}", e.file, e.job))
                 .collect();
-            let f = Finding::warning(
-                "conditional",
-                text,
-                format!(
-                    "only conditional emitters post it ({}): {}; pull requests outside the condition may wait forever",
-                    emitters.into_iter().collect::<Vec<_>>().join(", "),
-                    first.condition_texts().join("; ")
-                ),
-            )
-            .at(first.file.clone(), Some(first.line));
-            return vec![f];
+            let why: BTreeSet<String> = matching
+                .iter()
+                .flat_map(|e| e.conditions.iter())
+                .filter(|c| c.unmet == Unmet::Waits)
+                .map(|c| c.text.clone())
+                .collect();
+            out.push(
+                Finding::warning(
+                    "conditional",
+                    text,
+                    format!(
+                        "only conditional emitters post it ({}): {}; pull requests outside the condition may wait forever",
+                        emitters.into_iter().collect::<Vec<_>>().join(", "),
+                        why.into_iter().collect::<Vec<_>>().join("; ")
+                    ),
+                )
+                .at(first.file.clone(), Some(first.line)),
+            );
         }
-        return Vec::new();
+        // Passes without the work: any emitter of a matching context that can.
+        let mut causes: BTreeSet<hollow::Cause> = BTreeSet::new();
+        let mut at: Option<&Emitter> = None;
+        for e in matching {
+            let c = rules.causes(e);
+            if !c.is_empty() {
+                at.get_or_insert(e);
+                causes.extend(c);
+            }
+        }
+        if let Some(e) = at {
+            let why: Vec<String> = causes.iter().map(|c| c.why.clone()).collect();
+            let fix: BTreeSet<String> = causes.iter().map(|c| c.fix.clone()).collect();
+            out.push(
+                Finding::warning(
+                    "hollow",
+                    text,
+                    format!(
+                        "it can pass without the work: {}; this forge posts {} for a skipped job, which counts as passing. Fix: {}",
+                        why.join("; "),
+                        rules.skipped_status(),
+                        fix.into_iter().collect::<Vec<_>>().join("; or ")
+                    ),
+                )
+                .at(e.file.clone(), Some(e.line)),
+            );
+        }
+        return out;
     }
     let capped = a.unresolved.iter().any(|u| u.capped);
     if !could.is_empty() || !a.broken.is_empty() || capped {
@@ -207,7 +242,7 @@ fn check_pattern(
             ),
         )];
     }
-    if hidden.scoped_workflows && could_be_scoped(text) {
+    if b.scoped_workflows && could_be_scoped(text) {
         return vec![Finding::unverified(
             "unverifiable",
             text,
@@ -227,7 +262,7 @@ fn check_pattern(
     if !silent.is_empty() {
         msg.push_str(&format!(": {}", silent.join("; ")));
     }
-    if hidden.scoped_workflows {
+    if b.scoped_workflows {
         msg.push_str(
             " (scoped workflows, Gitea #38154, post `<owner>/<repo>: …` contexts, which this pattern cannot match)",
         );
@@ -294,27 +329,55 @@ fn suggest(required: &str, contexts: &[(String, &str)]) -> Vec<String> {
         .collect()
 }
 
-fn duplicates(a: &Analysis) -> Vec<Finding> {
-    let mut by_context: BTreeMap<&str, BTreeSet<(&str, &str)>> = BTreeMap::new();
-    for e in &a.emitters {
-        by_context
-            .entry(e.context.as_str())
-            .or_default()
-            .insert((e.file.as_str(), e.job.as_str()));
+/// Contexts a required pattern matches that more than one job, or more than one matrix leg of a
+/// job, post: the forge keeps one status per context, and the last to finish decides it.
+fn duplicates(by_pattern: &[Vec<&Emitter>]) -> Vec<Finding> {
+    let mut by_context: BTreeMap<&str, Vec<&Emitter>> = BTreeMap::new();
+    for e in by_pattern.iter().flatten() {
+        let v = by_context.entry(e.context.as_str()).or_default();
+        if !v.iter().any(|x| std::ptr::eq(*x, *e)) {
+            v.push(e);
+        }
     }
     by_context
         .into_iter()
-        .filter(|(_, jobs)| jobs.len() > 1)
-        .map(|(ctx, jobs)| {
-            let list: Vec<String> = jobs.iter().map(|(f, j)| format!("{f} job {j}")).collect();
-            Finding::warning(
+        .filter_map(|(ctx, emitters)| {
+            let jobs: BTreeSet<(&str, &str)> = emitters
+                .iter()
+                .map(|e| (e.file.as_str(), e.job.as_str()))
+                .collect();
+            let legs: Vec<String> = emitters
+                .iter()
+                .filter(|e| e.legs > 1)
+                .map(|e| format!("{} matrix legs of {} job {}", e.legs, e.file, e.job))
+                .collect();
+            if jobs.len() < 2 && legs.is_empty() {
+                return None;
+            }
+            let mut who: Vec<String> = Vec::new();
+            if jobs.len() > 1 {
+                who.push(format!(
+                    "posted by {}",
+                    jobs.iter()
+                        .map(|(f, j)| format!("{f} job {j}"))
+                        .collect::<Vec<_>>()
+                        .join(" and ")
+                ));
+            }
+            if !legs.is_empty() {
+                who.push(format!(
+                    "{} post it under one name (their names do not tell the legs apart)",
+                    legs.join(" and ")
+                ));
+            }
+            Some(Finding::warning(
                 "duplicate",
                 ctx,
                 format!(
-                    "posted by {}; the forge keeps one status per context, so the last to finish decides it (go-gitea/gitea#35699)",
-                    list.join(" and ")
+                    "{}; the forge keeps one status per context, so the last to finish decides it and a failing one can be hidden (go-gitea/gitea#35699)",
+                    who.join("; ")
                 ),
-            )
+            ))
         })
         .collect()
 }
@@ -332,6 +395,7 @@ mod tests {
             job: "j".into(),
             event: "push",
             conditions: Vec::new(),
+            legs: 1,
         }
     }
 
@@ -356,14 +420,8 @@ mod tests {
         let mut a = Analysis::default();
         a.emitters.push(emitter("ci / test (pull_request)"));
         let set = RequiredSet::new(&["ci / test (push)".into()]).expect("set");
-        let f = evaluate(
-            &set,
-            &a,
-            "main",
-            Hidden {
-                scoped_workflows: false,
-            },
-        );
+        let b = Behaviour::newest(crate::forge::version::Flavor::Forgejo);
+        let f = evaluate(&set, &a, "main", &b);
         assert_eq!(f[0].kind, "orphan");
         assert_eq!(f[0].suggestions, ["ci / test (pull_request)"]);
         a.broken
@@ -372,17 +430,10 @@ mod tests {
                 line: None,
                 reason: "bad".into(),
             });
-        let kinds: Vec<&str> = evaluate(
-            &set,
-            &a,
-            "main",
-            Hidden {
-                scoped_workflows: false,
-            },
-        )
-        .iter()
-        .map(|f| f.kind)
-        .collect();
+        let kinds: Vec<&str> = evaluate(&set, &a, "main", &b)
+            .iter()
+            .map(|f| f.kind)
+            .collect();
         assert!(
             kinds.contains(&"unverifiable") && !kinds.contains(&"orphan"),
             "{kinds:?}"

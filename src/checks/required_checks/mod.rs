@@ -11,6 +11,7 @@ pub mod contexts;
 pub mod discover;
 pub mod expr;
 pub mod findings;
+pub mod hollow;
 pub mod matrix;
 pub mod patterns;
 mod report;
@@ -88,6 +89,10 @@ struct Facts {
     required: Vec<String>,
     dirs: Vec<String>,
     files: usize,
+    /// The workflows were read (the run got that far).
+    workflows_read: bool,
+    /// The checkout is a repository without any workflow folder.
+    no_workflows: bool,
     analysis: contexts::Analysis,
     /// The required patterns as prepared for matching, shared by findings and report.
     set: Option<patterns::RequiredSet>,
@@ -187,6 +192,12 @@ async fn check(
     facts: &mut Facts,
     findings: &mut Vec<Finding>,
 ) -> Result<(), Error> {
+    if !o.remote && !o.root.is_dir() {
+        return Err(Error::Usage(format!(
+            "--root {} does not exist or is not a folder",
+            o.root.display()
+        )));
+    }
     let b = flavor_and_version(o, forge, facts, findings).await?;
     let flavor = b.flavor;
 
@@ -232,15 +243,17 @@ async fn check(
         (true, Some(f), Some(repo), Some(branch)) => {
             remote_workflow_files(f, &repo, &branch, o, flavor, facts).await?
         }
-        _ => workflow_files(o, flavor, facts)?,
+        _ => {
+            let read = workflow_files(o, flavor, facts)?;
+            if facts.dirs.is_empty() {
+                no_workflow_folder(o, forge, flavor, facts).await?;
+            }
+            read
+        }
     };
+    facts.workflows_read = true;
     facts.files = files.len();
     let mut analysis = contexts::analyse(&files, &b, facts.branch.as_deref());
-    // Matrix legs that share a name (Forgejo with a static `name:`) are one context.
-    let mut seen = std::collections::HashSet::new();
-    analysis
-        .emitters
-        .retain(|e| seen.insert((e.context.clone(), e.file.clone(), e.job.clone())));
     analysis
         .broken
         .extend(unreadable.into_iter().map(|u| Broken {
@@ -256,10 +269,7 @@ async fn check(
     if !required.is_empty() {
         match patterns::RequiredSet::new(&required) {
             Ok(set) => {
-                let hidden = findings::Hidden {
-                    scoped_workflows: b.scoped_workflows,
-                };
-                findings.extend(findings::evaluate(&set, &analysis, &branch, hidden));
+                findings.extend(findings::evaluate(&set, &analysis, &branch, &b));
                 facts.set = Some(set);
             }
             Err(cap) => findings.push(Finding::unverified(
@@ -536,6 +546,43 @@ async fn remote_workflow_files(
     // A folder listed twice by a lying server would give the same file twice.
     files.dedup_by(|a, b| a.path == b.path);
     Ok((files, unreadable))
+}
+
+/// The checkout has no workflow folder: without a checkout at all (no `.git`), or when the branch
+/// has one the checkout lacks, the gate cannot see the workflows and says so instead of calling
+/// every required context an orphan. A real repository without workflows goes on: its orphans are
+/// real.
+async fn no_workflow_folder(
+    o: &Options,
+    forge: Option<&Forge>,
+    flavor: Flavor,
+    facts: &mut Facts,
+) -> Result<(), Error> {
+    let root = o.root.display();
+    if std::fs::symlink_metadata(o.root.join(".git")).is_err() {
+        return Err(Error::Usage(format!(
+            "no checkout at {root}: it has no workflow folder and is not a git checkout; run actions/checkout before driftgate (or point --root at the checkout)"
+        )));
+    }
+    if let (Some(f), Some(repo), Some(branch)) = (forge, &facts.repo, &facts.branch) {
+        let candidates: Vec<String> = if o.workflows.is_empty() {
+            discover::candidate_dirs(flavor)
+                .iter()
+                .map(|d| d.to_string())
+                .collect()
+        } else {
+            o.workflows.clone()
+        };
+        for dir in candidates {
+            if f.contents_dir(repo, &dir, branch).await?.is_some() {
+                return Err(Error::Usage(format!(
+                    "the checkout at {root} has no {dir}, but {repo} has it on {branch}: run actions/checkout before driftgate (or point --root at the checkout)"
+                )));
+            }
+        }
+    }
+    facts.no_workflows = true;
+    Ok(())
 }
 
 fn workflow_files(

@@ -38,8 +38,10 @@ pub(super) fn build(f: &Facts, findings: Vec<Finding>) -> Report {
     ));
     r.facts.push((
         "workflows".into(),
-        if f.dirs.is_empty() {
-            "no workflow folder found".into()
+        if !f.workflows_read {
+            "not read (the check stopped before)".into()
+        } else if f.no_workflows || f.dirs.is_empty() {
+            "none: the repository has no workflow folder, so nothing posts a status".into()
         } else {
             format!("{} file(s) in {}", f.files, f.dirs.join(", "))
         },
@@ -76,7 +78,8 @@ pub(super) fn build(f: &Facts, findings: Vec<Finding>) -> Report {
                 status
                     .get(text.as_str())
                     .copied()
-                    .unwrap_or("ok")
+                    // Nothing said about it: proven, if the check got as far as matching.
+                    .unwrap_or(if f.set.is_some() { "ok" } else { "not checked" })
                     .to_string(),
                 by.iter().cloned().collect::<Vec<_>>().join(", "),
             ]
@@ -178,7 +181,7 @@ pub(super) fn build(f: &Facts, findings: Vec<Finding>) -> Report {
     );
     d.insert(
         "workflows".into(),
-        json!({"folders": f.dirs, "files": f.files}),
+        json!({"folders": f.dirs, "files": f.files, "read": f.workflows_read, "none": f.no_workflows}),
     );
     d.insert("requests".into(), json!(f.requests));
     // An empty table says nothing the facts above do not.

@@ -142,7 +142,10 @@ fn combine(results: &[RepoResult], s: &Sweep) -> Report {
         let verdict = res.report.verdict();
         for f in &res.report.findings {
             let mut f: Finding = f.clone();
-            f.subject = format!("{}: {}", res.repo, f.subject);
+            // A finding about the repository itself already names it.
+            if f.subject != res.repo {
+                f.subject = format!("{}: {}", res.repo, f.subject);
+            }
             r.findings.push(f);
         }
         let fact = |k: &str| {
