@@ -1,0 +1,39 @@
+//! Compose `image:` values are interpolated from the environment (`$V`, `${V}`, `${V:-d}`,
+//! `${V-d}`, `$$`); the file may come from a pull request.
+#![no_main]
+
+use driftgate::checks::image_drift::desired::{interpolate, normalise_project};
+use libfuzzer_sys::fuzz_target;
+
+fn env(k: &str) -> Option<String> {
+    match k {
+        "TAG" => Some("1.2".into()),
+        "EMPTY" => Some(String::new()),
+        "REGISTRY" => Some("registry.example:5000".into()),
+        // A value holding syntax: substituted as text, never interpolated again.
+        "DOLLAR" => Some("${TAG}$$".into()),
+        "UNICODE" => Some("é✓".into()),
+        _ => None,
+    }
+}
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(s) = std::str::from_utf8(data) else {
+        return;
+    };
+    match interpolate(s, &env) {
+        Ok(out) => {
+            if !s.contains('$') {
+                assert_eq!(out, s, "text without `$` changed");
+            }
+        }
+        Err(e) => assert!(s.contains('$'), "text without `$` refused: {e}"),
+    }
+    let p = normalise_project(s);
+    assert!(
+        p.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_' || b == b'-'),
+        "project name {p:?}"
+    );
+    assert!(!p.starts_with(['_', '-']), "project name {p:?}");
+});
