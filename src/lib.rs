@@ -7,6 +7,7 @@ pub mod error;
 pub mod forge;
 pub mod fsread;
 pub mod outcome;
+pub mod reference;
 pub mod report;
 pub mod secrets;
 pub mod tracking;

@@ -1,7 +1,7 @@
 //! Image names as the engine and users write them, normalised so they compare:
 //! `redis` = `docker.io/library/redis:latest`, `127.0.0.1:5000/app@sha256:…`.
 
-use oci_spec::distribution::Reference;
+use crate::reference::Reference;
 
 /// A declared or observed image reference, normalised.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -14,16 +14,16 @@ pub struct ImageRef {
 
 impl ImageRef {
     pub fn parse(s: &str) -> Option<ImageRef> {
-        let r: Reference = s.trim().parse().ok()?;
+        let r = Reference::parse(s.trim()).ok()?;
         let digest = r.digest().map(str::to_string);
-        // A reference with only a digest gets `latest` from the parser; it has no tag.
-        let tag = if digest.is_some() && !has_explicit_tag(s) {
-            None
-        } else {
-            r.tag().map(str::to_string)
+        // A name alone means `latest`; a digest without a tag has no tag.
+        let tag = match (r.tag(), &digest) {
+            (Some(t), _) => Some(t.to_string()),
+            (None, None) => Some("latest".to_string()),
+            (None, Some(_)) => None,
         };
         Some(ImageRef {
-            repo: format!("{}/{}", r.registry(), r.repository()),
+            repo: r.name(),
             tag,
             digest,
         })
@@ -33,12 +33,6 @@ impl ImageRef {
     pub fn tagged(&self) -> String {
         format!("{}:{}", self.repo, self.tag.as_deref().unwrap_or("latest"))
     }
-}
-
-fn has_explicit_tag(s: &str) -> bool {
-    let name = s.split('@').next().unwrap_or(s);
-    let last = name.rsplit('/').next().unwrap_or(name);
-    last.contains(':')
 }
 
 /// What the engine shows as a container's image when its tag no longer points at the image

@@ -6,14 +6,9 @@ use super::behaviour::Behaviour;
 use super::contexts::{Analysis, Emitter, Silent, Unresolved};
 use super::hollow;
 use super::patterns::{RequiredPattern, RequiredSet};
+use super::suggest::{Suggester, suggest_all};
 use super::triggers::Unmet;
 use crate::outcome::Finding;
-
-/// Suggestions must look at least this close to the required context (Jaro–Winkler).
-const SUGGEST_AT: f64 = 0.7;
-const SUGGESTIONS: usize = 3;
-/// Below this many emitted contexts, threads cost more than they save.
-const PARALLEL_FROM: usize = 4096;
 
 /// The shape of a scoped workflow's context (`ScopedWorkflowStatusContextName`).
 const SCOPED_SHAPE: &str = "*/*: * / * (*)";
@@ -50,12 +45,11 @@ pub fn evaluate(set: &RequiredSet, a: &Analysis, branch: &str, b: &Behaviour) ->
     for (j, u) in a.unresolved.iter().enumerate() {
         let mut which = set.matching(&u.template);
         if let Ok(t) = RequiredPattern::new(&u.template) {
+            // Only pattern texts that start with the template's literal prefix can match it.
             which.extend(
-                set.patterns
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, p)| t.matches(p))
-                    .map(|(i, _)| i),
+                set.starting_with(&t.prefix())
+                    .into_iter()
+                    .filter(|i| set.patterns.get(*i).is_some_and(|p| t.matches(p))),
             );
         }
         which.sort_unstable();
@@ -75,19 +69,36 @@ pub fn evaluate(set: &RequiredSet, a: &Analysis, branch: &str, b: &Behaviour) ->
             }
         }
     }
-    let contexts = lowered(a);
+    // Findings that name the closest emitted contexts get them afterwards, all at once.
+    let mut wants: Vec<usize> = Vec::new();
     for (i, text) in set.patterns.iter().enumerate() {
-        out.extend(check_pattern(
+        let (found, suggest) = check_pattern(
             text,
             &by_pattern[i],
             &could[i],
             &silent[i],
             a,
-            &contexts,
             branch,
             b,
             &rules,
-        ));
+        );
+        out.extend(found);
+        if suggest {
+            wants.push(out.len() - 1);
+        }
+    }
+    if !wants.is_empty() {
+        let s = Suggester::new(a.emitters.iter().map(|e| e.context.as_str()));
+        let subjects: Vec<&str> = wants
+            .iter()
+            .filter_map(|i| out.get(*i).map(|f| f.subject.as_str()))
+            .collect();
+        let all = suggest_all(&s, &subjects);
+        for (i, suggestions) in wants.iter().zip(all) {
+            if let Some(f) = out.get_mut(*i) {
+                f.suggestions = suggestions;
+            }
+        }
     }
     for b in &a.broken {
         out.push(
@@ -154,11 +165,10 @@ fn check_pattern(
     could: &[&Unresolved],
     silent: &[&Silent],
     a: &Analysis,
-    contexts: &[(String, &str)],
     branch: &str,
     b: &Behaviour,
     rules: &hollow::Rules,
-) -> Vec<Finding> {
+) -> (Vec<Finding>, bool) {
     if let Some(first) = matching.first() {
         let mut out = Vec::new();
         // Waits: every emitter may not post at all, and the pull request then waits for ever.
@@ -214,7 +224,7 @@ fn check_pattern(
                 .at(e.file.clone(), Some(e.line)),
             );
         }
-        return out;
+        return (out, false);
     }
     let capped = a.unresolved.iter().any(|u| u.capped);
     if !could.is_empty() || !a.broken.is_empty() || capped {
@@ -233,24 +243,29 @@ fn check_pattern(
                 .filter(|u| u.capped && !could.iter().any(|c| std::ptr::eq(*c, *u)))
                 .map(|u| format!("{} job {} is over a cap", u.file, u.job)),
         );
-        return vec![Finding::unverified(
-            "unverifiable",
-            text,
-            format!(
-                "no workflow job is proven to post it, and some could: {}",
-                why.join("; ")
-            ),
-        )];
+        return (
+            vec![Finding::unverified(
+                "unverifiable",
+                text,
+                format!(
+                    "no workflow job is proven to post it, and some could: {}",
+                    why.join("; ")
+                ),
+            )],
+            false,
+        );
     }
     if b.scoped_workflows && could_be_scoped(text) {
-        return vec![Finding::unverified(
-            "unverifiable",
-            text,
-            format!(
-                "no workflow of the repository posts it, but on this Gitea release an owner- or instance-level scoped workflow (#38154) could, as `<owner>/<repo>: <workflow> / <job> (<event>)`; no API lists scoped workflows, so driftgate cannot tell whether pull requests into {branch} will get it"
-            ),
-        )
-        .with_suggestions(suggest(text, contexts))];
+        return (
+            vec![Finding::unverified(
+                "unverifiable",
+                text,
+                format!(
+                    "no workflow of the repository posts it, but on this Gitea release an owner- or instance-level scoped workflow (#38154) could, as `<owner>/<repo>: <workflow> / <job> (<event>)`; no API lists scoped workflows, so driftgate cannot tell whether pull requests into {branch} will get it"
+                ),
+            )],
+            true,
+        );
     }
     let silent: Vec<String> = silent
         .iter()
@@ -267,7 +282,7 @@ fn check_pattern(
             " (scoped workflows, Gitea #38154, post `<owner>/<repo>: …` contexts, which this pattern cannot match)",
         );
     }
-    vec![Finding::problem("orphan", text, msg).with_suggestions(suggest(text, contexts))]
+    (vec![Finding::problem("orphan", text, msg)], true)
 }
 
 /// Whether a pattern could match a scoped workflow's context: either glob accepts the other's
@@ -280,53 +295,6 @@ fn could_be_scoped(pattern: &str) -> bool {
         return false;
     };
     p.matches(SCOPED_SHAPE) || shape.matches(pattern)
-}
-
-/// Emitted contexts, unique and lower-cased once, for suggestions.
-fn lowered(a: &Analysis) -> Vec<(String, &str)> {
-    let contexts: BTreeSet<&str> = a.emitters.iter().map(|e| e.context.as_str()).collect();
-    contexts
-        .into_iter()
-        .map(|c| (c.to_lowercase(), c))
-        .collect()
-}
-
-/// The closest emitted contexts by Jaro–Winkler on lower-cased text (it favours a shared
-/// prefix, which suits `workflow / job (event)`).
-fn suggest(required: &str, contexts: &[(String, &str)]) -> Vec<String> {
-    let want = required.to_lowercase();
-    let score = |part: &[(String, &str)]| -> Vec<(f64, String)> {
-        part.iter()
-            .map(|(lower, c)| (strsim::jaro_winkler(&want, lower), *c))
-            .filter(|(s, _)| *s >= SUGGEST_AT)
-            .map(|(s, c)| (s, c.to_string()))
-            .collect()
-    };
-    // Thousands of contexts per orphan add up in big repositories: spread them over the cores.
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    let mut scored: Vec<(f64, String)> = if threads < 2 || contexts.len() < PARALLEL_FROM {
-        score(contexts)
-    } else {
-        let chunk = contexts.len().div_ceil(threads);
-        std::thread::scope(|s| {
-            let parts: Vec<_> = contexts
-                .chunks(chunk)
-                .map(|part| s.spawn(move || score(part)))
-                .collect();
-            parts
-                .into_iter()
-                .flat_map(|h| h.join().unwrap_or_default())
-                .collect()
-        })
-    };
-    scored.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)));
-    scored
-        .into_iter()
-        .take(SUGGESTIONS)
-        .map(|(_, c)| c)
-        .collect()
 }
 
 /// Contexts a required pattern matches that more than one job, or more than one matrix leg of a
@@ -397,22 +365,6 @@ mod tests {
             conditions: Vec::new(),
             legs: 1,
         }
-    }
-
-    #[test]
-    fn suggestions_are_the_same_serial_or_spread_over_threads() {
-        let mut a = Analysis::default();
-        a.emitters.push(emitter("ci / test (pull_request)"));
-        a.emitters.push(emitter("CI / tests (push)"));
-        let small = suggest("ci / test (push)", &lowered(&a));
-        for i in 0..(PARALLEL_FROM + 100) {
-            a.emitters
-                .push(emitter(&format!("wf{i} / build-{i} (push)")));
-        }
-        let big = suggest("ci / test (push)", &lowered(&a));
-        assert_eq!(small, big);
-        assert_eq!(big[0], "CI / tests (push)");
-        assert!(big.contains(&"ci / test (pull_request)".to_string()));
     }
 
     #[test]

@@ -4,7 +4,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use globset::{Candidate, Glob, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
+use globset::{GlobBuilder, GlobMatcher};
+
+use super::glob::Glob;
 
 /// Distinct required patterns, at most; a rule requiring more is not checked (unverifiable).
 pub const MAX_REQUIRED: usize = 10_000;
@@ -17,16 +19,7 @@ pub const MAX_GLOBS: usize = 1_000;
 pub struct RequiredPattern {
     pub text: String,
     /// `None` for a literal (no glob syntax): compared as a string.
-    matcher: Option<GlobMatcher>,
-}
-
-fn required_glob(text: &str) -> Result<Glob, String> {
-    GlobBuilder::new(text)
-        .literal_separator(false)
-        .backslash_escape(true)
-        .empty_alternates(true)
-        .build()
-        .map_err(|e| e.kind().to_string())
+    glob: Option<Glob>,
 }
 
 /// Whether a pattern is a plain string: no character that means anything to the glob syntax.
@@ -36,28 +29,36 @@ pub fn is_literal(text: &str) -> bool {
 
 impl RequiredPattern {
     pub fn new(text: &str) -> Result<RequiredPattern, String> {
-        let matcher = if is_literal(text) {
+        let glob = if is_literal(text) {
             None
         } else {
-            Some(required_glob(text)?.compile_matcher())
+            Some(Glob::new(text)?)
         };
         Ok(RequiredPattern {
             text: text.to_string(),
-            matcher,
+            glob,
         })
     }
 
     pub fn matches(&self, context: &str) -> bool {
-        match &self.matcher {
+        match &self.glob {
             None => self.text == context,
-            Some(m) => m.is_match(context),
+            Some(g) => g.matches(context),
+        }
+    }
+
+    /// The literal text every context it matches starts with.
+    pub fn prefix(&self) -> String {
+        match &self.glob {
+            None => self.text.clone(),
+            Some(g) => g.prefix(),
         }
     }
 }
 
 /// The required patterns of a rule, prepared once and shared by the findings and the report:
-/// de-duplicated, literals in a hash map, globs compiled together into one set, so that each
-/// context is matched once against the whole rule.
+/// de-duplicated, literals in a hash map, globs indexed by their literal prefix, so that a
+/// context is only tried against the few patterns that can match it.
 #[derive(Debug)]
 pub struct RequiredSet {
     /// Distinct valid patterns, in the order the rule lists them.
@@ -65,9 +66,12 @@ pub struct RequiredSet {
     /// Patterns that are not valid globs, with the reason.
     pub invalid: Vec<(String, String)>,
     literal: HashMap<String, usize>,
-    globs: GlobSet,
-    /// Index into `patterns` of each glob in `globs`.
-    glob_index: Vec<usize>,
+    /// Each glob with the index of its pattern.
+    globs: Vec<(Glob, usize)>,
+    /// Literal prefix → indices into `globs`.
+    by_prefix: HashMap<String, Vec<usize>>,
+    /// The distinct byte lengths of those prefixes, ascending.
+    prefix_lens: Vec<usize>,
 }
 
 impl RequiredSet {
@@ -91,27 +95,33 @@ impl RequiredSet {
             patterns: Vec::new(),
             invalid: Vec::new(),
             literal: HashMap::new(),
-            globs: GlobSet::empty(),
-            glob_index: Vec::new(),
+            globs: Vec::new(),
+            by_prefix: HashMap::new(),
+            prefix_lens: Vec::new(),
         };
-        let mut builder = GlobSetBuilder::new();
         for text in distinct {
             if is_literal(text) {
                 set.literal.insert(text.clone(), set.patterns.len());
                 set.patterns.push(text.clone());
                 continue;
             }
-            match required_glob(text) {
+            match Glob::new(text) {
                 Ok(g) => {
-                    builder.add(g);
-                    set.glob_index.push(set.patterns.len());
+                    let prefix = g.prefix();
+                    set.by_prefix
+                        .entry(prefix)
+                        .or_default()
+                        .push(set.globs.len());
+                    set.globs.push((g, set.patterns.len()));
                     set.patterns.push(text.clone());
                 }
                 Err(e) => set.invalid.push((text.clone(), e)),
             }
         }
-        // Every glob already compiled alone; a set of valid globs cannot fail to build.
-        set.globs = builder.build().unwrap_or_else(|_| GlobSet::empty());
+        let mut lens: Vec<usize> = set.by_prefix.keys().map(String::len).collect();
+        lens.sort_unstable();
+        lens.dedup();
+        set.prefix_lens = lens;
         Ok(set)
     }
 
@@ -121,16 +131,39 @@ impl RequiredSet {
         if let Some(i) = self.literal.get(context) {
             out.push(*i);
         }
-        if !self.glob_index.is_empty() {
-            out.extend(
-                self.globs
-                    .matches_candidate(&Candidate::new(context))
-                    .into_iter()
-                    .filter_map(|g| self.glob_index.get(g).copied()),
-            );
+        for len in &self.prefix_lens {
+            let Some(head) = context.get(..*len) else {
+                if *len > context.len() {
+                    break;
+                }
+                continue;
+            };
+            if let Some(candidates) = self.by_prefix.get(head) {
+                out.extend(
+                    candidates
+                        .iter()
+                        .filter_map(|g| self.globs.get(*g))
+                        .filter(|(g, _)| g.matches(context))
+                        .map(|(_, p)| *p),
+                );
+            }
+        }
+        if out.len() > 1 {
             out.sort_unstable();
+            out.dedup();
         }
         out
+    }
+
+    /// Indices of the patterns whose text starts with `prefix` (the only ones a glob with that
+    /// literal prefix can accept as text).
+    pub fn starting_with(&self, prefix: &str) -> Vec<usize> {
+        self.patterns
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.starts_with(prefix))
+            .map(|(i, _)| i)
+            .collect()
     }
 }
 

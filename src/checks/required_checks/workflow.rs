@@ -79,17 +79,26 @@ pub fn parse(text: &str) -> Result<Workflow, YamlError> {
         message,
         line: Some(line),
     };
-    if root.map().is_none() {
-        return Err(fail(root.line, "the workflow is not a mapping".into()));
-    }
-    let name = match root.get("name") {
-        None => String::new(),
-        Some(n) => n
-            .string_field()
-            .map_err(|e| fail(n.line, format!("the workflow `name:`: {e}")))?,
+    let root_line = root.line;
+    let tree::Value::Map(pairs) = root.value else {
+        return Err(fail(root_line, "the workflow is not a mapping".into()));
     };
-    let on = root.get("on").cloned().unwrap_or(Node {
-        line: root.line,
+    // The parts the contexts depend on are moved out of the tree, never copied.
+    let (mut name, mut on, mut jobs_node) = (String::new(), None, None);
+    for (k, v) in pairs {
+        match k.text() {
+            Some("name") => {
+                name = v
+                    .string_field()
+                    .map_err(|e| fail(v.line, format!("the workflow `name:`: {e}")))?;
+            }
+            Some("on") => on = Some(v),
+            Some("jobs") => jobs_node = Some(v),
+            _ => {}
+        }
+    }
+    let on = on.unwrap_or(Node {
+        line: root_line,
         value: tree::Value::Scalar(tree::Scalar {
             text: String::new(),
             style: tree::Style::Plain,
@@ -97,13 +106,17 @@ pub fn parse(text: &str) -> Result<Workflow, YamlError> {
         }),
     });
     let mut jobs = Vec::new();
-    match root.get("jobs") {
+    match jobs_node {
         None => {}
         Some(j) if j.is_null() => {}
         Some(j) => {
-            let pairs = j.map().ok_or_else(|| {
-                fail(j.line, "`jobs:` is not a mapping of job ids to jobs".into())
-            })?;
+            let line = j.line;
+            let tree::Value::Map(pairs) = j.value else {
+                return Err(fail(
+                    line,
+                    "`jobs:` is not a mapping of job ids to jobs".into(),
+                ));
+            };
             for (k, v) in pairs {
                 let id = k
                     .string_field()
@@ -114,7 +127,7 @@ pub fn parse(text: &str) -> Result<Workflow, YamlError> {
                 jobs.push(Job {
                     id,
                     line: k.line,
-                    body: v.clone(),
+                    body: v,
                 });
             }
         }

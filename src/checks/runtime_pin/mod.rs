@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use crate::reference::Reference;
 use control_plane::{Reading, Selector};
-use oci_spec::distribution::Reference;
 use registry::{Credentials, Lookup, Registry};
 
 use crate::error::Error;

@@ -3,7 +3,7 @@
 //! the `WWW-Authenticate: Bearer` token flow, and say whether the tag names an index or a single
 //! manifest.
 
-use oci_spec::distribution::Reference;
+use crate::reference::Reference;
 use reqwest::Method;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, WWW_AUTHENTICATE};
 use serde_json::Value;
@@ -39,15 +39,14 @@ pub fn credentials_from_env() -> Option<Credentials> {
 
 /// `--image`: a tag reference; a digest reference would make the check trivially true.
 pub fn parse_image(s: &str) -> Result<Reference, Error> {
-    let r: Reference = s
-        .parse()
+    let r = Reference::parse(s)
         .map_err(|e| Error::Usage(format!("--image {s:?} is not an image reference: {e}")))?;
     if r.digest().is_some() {
         return Err(Error::Usage(format!(
             "--image {s:?} names a digest; give the tag whose pin should have moved"
         )));
     }
-    Ok(r)
+    Ok(r.or_latest())
 }
 
 /// One platform entry of an index.
@@ -93,7 +92,7 @@ const HINT: &str = "Set DRIFTGATE_REGISTRY_USERNAME and DRIFTGATE_REGISTRY_PASSW
 
 impl<'a> Registry<'a> {
     pub fn new(http: &'a Http, reference: &Reference, creds: Option<Credentials>) -> Self {
-        let host = reference.resolve_registry().to_string();
+        let host = reference.api_host().to_string();
         // Plain HTTP only for a registry on this machine, as docker treats localhost.
         let hostname = host.rsplit_once(':').map_or(host.as_str(), |(h, _)| h);
         let scheme = if matches!(hostname, "localhost" | "127.0.0.1" | "[::1]") {
@@ -428,8 +427,8 @@ mod tests {
         );
         let r = parse_image("redis").expect("ref");
         assert_eq!(
-            (r.resolve_registry(), r.repository(), r.tag()),
-            ("index.docker.io", "library/redis", Some("latest"))
+            (r.api_host(), r.repository(), r.tag()),
+            ("registry-1.docker.io", "library/redis", Some("latest"))
         );
         let d = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
         assert!(parse_image(&format!("r.example/app@{d}")).is_err());
