@@ -117,6 +117,9 @@ fn split(text: &str) -> Option<Vec<Part<'_>>> {
 
 /// Interpolates every `${{ }}` segment of `text`.
 pub fn interpolate(text: &str, env: Env) -> Result<String, Unresolved> {
+    if !contains_expression(text) {
+        return Ok(text.to_string());
+    }
     let Some(parts) = split(text) else {
         return Err(Unresolved {
             template: unknown_template(text),
@@ -594,6 +597,19 @@ mod tests {
             matrix: l,
             empty: &["github", "inputs"],
         }
+    }
+
+    /// Found by the `expr` fuzz target: a `${{` without any `}}` is no expression for either
+    /// forge (act's `rewriteSubExpression` returns such a text unchanged), so it is kept as
+    /// written rather than reported unresolved.
+    #[test]
+    fn an_unclosed_opening_without_closing_is_plain_text() {
+        let l = leg(&[]);
+        assert_eq!(
+            interpolate("half ${{ matrix.os", env(&l)),
+            Ok("half ${{ matrix.os".into())
+        );
+        assert!(interpolate("x ${{ 'a }}", env(&l)).is_err());
     }
 
     #[test]
