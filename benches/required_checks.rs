@@ -1,14 +1,23 @@
-//! `cargo bench --bench required_checks`: times the real release binary's
-//! `driftgate required-checks --root <tmp> --protection-file <file> --flavor gitea` (offline) over
-//! 1,000 generated matrix-heavy workflows, then the same files with `--flavor forgejo`.
+//! `cargo bench --bench required_checks`: the real release binary's offline
+//! `driftgate required-checks --root <tmp> --protection-file <file> --flavor gitea|forgejo` over
+//! generated matrix-heavy workflows (1,000 by default: about 20,000 contexts and 2,000 required
+//! patterns), side by side with
 //!
-//! Prints workflows per second, the contexts emitted and the findings (from the `--json` report),
-//! min/median wall time per run, and the driftgate process's peak RSS (`/usr/bin/time -v` when
-//! present, else `wait4`'s rusage on Linux). Nothing here asserts on time.
+//! - `benches/reference.py`, the naive Python/PyYAML script teams write today (C loader, matrix
+//!   product, names, set comparison), and the same script only loading the files;
+//! - the YAML crate alone: granit-parser's event parser over the same files, in this process;
+//! - Forgejo mode against a rule whose 1,000 extra contexts no job posts (every orphan gets
+//!   closest-emitter suggestions).
+//!
+//! It prints min/median wall time and peak RSS per command, the contexts and findings from the
+//! JSON report, the ratios the performance goals are stated in, and the growth curve from 100 to
+//! 20,000 workflows. Nothing here asserts on time.
 //!
 //! Knobs: `DRIFTGATE_BENCH_WORKFLOWS` (default 1000), `DRIFTGATE_BENCH_RUNS` (timed runs per
-//! flavor, default 5), `DRIFTGATE_BENCH_RSS=wait4` (skip `/usr/bin/time`),
-//! `DRIFTGATE_BENCH_KEEP=1` (keep the generated repository).
+//! command, default 5), `DRIFTGATE_BENCH_CURVE` (workflow counts, default `100,1000,5000,20000`;
+//! empty skips the curve), `DRIFTGATE_BENCH_PYTHON` (interpreter, default `python3`; PyYAML is
+//! installed into `target/bench-venv` when it cannot import it), `DRIFTGATE_BENCH_KEEP=1` (keep
+//! the generated repositories).
 //!
 //! Cargo passes `--bench` when it runs this target from `cargo bench`; without it (e.g.
 //! `cargo test --benches`) the benchmark does nothing.
@@ -29,6 +38,8 @@ const ORPHANS: [&str; 2] = [
     "ci-0001 / lnt (pull_request)",
     "retired-pipeline / test (pull_request)",
 ];
+/// Extra contexts no job posts, in the orphan rule.
+const MANY_ORPHANS: usize = 1000;
 
 fn main() {
     if !std::env::args().any(|a| a == "--bench") {
@@ -37,76 +48,177 @@ fn main() {
     }
     let workflows = env_usize("DRIFTGATE_BENCH_WORKFLOWS", 1000);
     let runs = env_usize("DRIFTGATE_BENCH_RUNS", 5).max(1);
-
-    let root = Path::new(env!("CARGO_TARGET_TMPDIR"))
+    let base = Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("required_checks-bench-{}", std::process::id()));
-    let _cleanup = Cleanup(root.clone());
-    let generated = generate(&root, workflows);
+    let _cleanup = Cleanup(base.clone());
+    let python = python();
+
+    let root = base.join(format!("w{workflows}"));
+    let g = generate(&root, workflows);
     println!(
-        "generated {} workflow files in {} ({} required patterns: {} exact, {} glob, {} orphan)",
-        workflows,
+        "generated {workflows} workflow files ({} KiB) in {}: {} required patterns ({} exact, {} glob, {} orphan); the orphan rule adds {MANY_ORPHANS} contexts no job posts",
+        g.bytes / 1024,
         root.join(".gitea/workflows").display(),
-        generated.required,
-        generated.required - generated.globs - ORPHANS.len(),
-        generated.globs,
+        g.required,
+        g.required - g.globs - ORPHANS.len(),
+        g.globs,
         ORPHANS.len()
     );
     println!("binary: {DRIFTGATE}");
-    let rss_via = if std::env::var("DRIFTGATE_BENCH_RSS").as_deref() != Ok("wait4")
-        && Path::new("/usr/bin/time").is_file()
-    {
-        RssVia::Time
-    } else {
-        RssVia::Wait4
+    match &python {
+        Ok(p) => println!("reference: {p} benches/reference.py"),
+        Err(why) => println!("reference: skipped ({why})"),
+    }
+
+    let gitea = driftgate(&root, &g.protection_file, "gitea", runs);
+    let forgejo = driftgate(&root, &g.protection_file, "forgejo", runs);
+    let orphans = driftgate(&root, &g.orphan_file, "forgejo", runs);
+    let yaml = yaml_alone(&root, runs);
+    let (py, py_parse) = match &python {
+        Ok(p) => (
+            Some(reference(p, &root, &g.protection_file, false, runs)),
+            Some(reference(p, &root, &g.protection_file, true, runs)),
+        ),
+        Err(_) => (None, None),
     };
 
-    let gitea = bench_flavor("gitea", &root, &generated, runs, rss_via);
-    let forgejo = bench_flavor("forgejo", &root, &generated, runs, rss_via);
-
-    let mut t = Table::new(&["", "gitea", "forgejo"]);
-    let both = |f: &dyn Fn(&Stats) -> String| vec![f(&gitea), f(&forgejo)];
-    t.row("workflows", both(&|_| workflows.to_string()));
-    t.row("runs (timed)", both(&|_| runs.to_string()));
-    t.row(
-        "workflows/s (median)",
-        both(&|s| format!("{:.0}", workflows as f64 / s.median.as_secs_f64())),
-    );
-    t.row("wall min", both(&|s| ms(s.min)));
-    t.row("wall median", both(&|s| ms(s.median)));
-    t.row(
-        &format!("peak RSS ({})", rss_via.label()),
-        both(&|s| match s.rss_kib {
-            Some(k) => format!("{:.1} MiB", k as f64 / 1024.0),
-            None => "n/a".into(),
-        }),
-    );
-    t.row("exit code", both(&|s| s.exit_code.to_string()));
-    t.row("contexts emitted", both(&|s| s.emitted.to_string()));
-    t.row("findings", both(&|s| s.findings.to_string()));
-    let kinds: BTreeSet<&String> = gitea.by_kind.keys().chain(forgejo.by_kind.keys()).collect();
-    for k in kinds {
+    let mut t = Table::new(&[
+        "command",
+        "wall min",
+        "wall median",
+        "peak RSS",
+        "contexts",
+        "findings",
+        "exit",
+    ]);
+    let mut row = |label: &str, s: &Stats| {
         t.row(
-            &format!("  {k}"),
-            both(&|s| s.by_kind.get(k).copied().unwrap_or(0).to_string()),
-        );
+            label,
+            vec![
+                ms(s.min),
+                ms(s.median),
+                mib(s.rss_kib),
+                s.contexts.map_or("-".into(), |c| c.to_string()),
+                s.findings.map_or("-".into(), |c| c.to_string()),
+                s.exit_code.map_or("-".into(), |c| c.to_string()),
+            ],
+        )
+    };
+    row("driftgate --flavor gitea", &gitea);
+    row("driftgate --flavor forgejo", &forgejo);
+    row(
+        &format!("driftgate --flavor forgejo, +{MANY_ORPHANS} orphans"),
+        &orphans,
+    );
+    row("YAML alone (granit-parser, in process)", &yaml);
+    if let (Some(p), Some(pp)) = (&py, &py_parse) {
+        row("python reference.py (PyYAML C loader)", p);
+        row("python reference.py --parse-only", pp);
     }
     println!();
     print!("{}", t.render());
     println!();
-    println!(
-        "gitea / forgejo median wall time: {:.2}x",
-        gitea.median.as_secs_f64() / forgejo.median.as_secs_f64()
-    );
-    let expected_emitted = generated.gitea_contexts;
-    if gitea.emitted != expected_emitted || gitea.by_kind.get("orphan") != Some(&ORPHANS.len()) {
-        println!(
-            "note: the generator expected {expected_emitted} gitea contexts and {} orphans; \
-             driftgate reported {} and {}",
-            ORPHANS.len(),
-            gitea.emitted,
-            gitea.by_kind.get("orphan").copied().unwrap_or(0)
+    let ratio = |a: &Stats, b: &Stats| a.median.as_secs_f64() / b.median.as_secs_f64();
+    let mut r = Table::new(&["ratio (medians)", "measured", "goal"]);
+    if let Some(p) = &py {
+        r.row(
+            "python / driftgate gitea",
+            vec![format!("{:.1}x", ratio(p, &gitea)), ">= 20x".into()],
+        );
+        r.row(
+            "python peak RSS / driftgate peak RSS",
+            vec![
+                match (p.rss_kib, gitea.rss_kib) {
+                    (Some(a), Some(b)) => format!("{:.2}x", a as f64 / b as f64),
+                    _ => "n/a".into(),
+                },
+                "-".into(),
+            ],
         );
     }
+    r.row(
+        "driftgate gitea / YAML alone",
+        vec![format!("{:.2}x", ratio(&gitea, &yaml)), "<= 2x".into()],
+    );
+    r.row(
+        "driftgate forgejo / gitea",
+        vec![format!("{:.2}x", ratio(&forgejo, &gitea)), "<= 1.5x".into()],
+    );
+    r.row(
+        &format!("forgejo +{MANY_ORPHANS} orphans / gitea"),
+        vec![format!("{:.2}x", ratio(&orphans, &gitea)), "<= 1.5x".into()],
+    );
+    r.row(
+        "driftgate gitea peak RSS",
+        vec![mib(gitea.rss_kib), "<= 30 MiB".into()],
+    );
+    print!("{}", r.render());
+    if let Some(k) = &gitea.by_kind {
+        println!();
+        println!("gitea findings by kind: {k:?}");
+    }
+    if gitea.contexts != Some(g.gitea_contexts) {
+        println!(
+            "note: the generator expected {} gitea contexts; driftgate reported {:?}",
+            g.gitea_contexts, gitea.contexts
+        );
+    }
+
+    let curve: Vec<usize> = std::env::var("DRIFTGATE_BENCH_CURVE")
+        .unwrap_or_else(|_| "100,1000,5000,20000".into())
+        .split(',')
+        .filter_map(|v| v.trim().parse().ok())
+        .collect();
+    if curve.is_empty() {
+        return;
+    }
+    println!();
+    println!(
+        "growth (driftgate --flavor gitea; per workflow relative to the first row; linear is 1.0x):"
+    );
+    let mut c = Table::new(&[
+        "workflows",
+        "contexts",
+        "wall median",
+        "us/workflow",
+        "per-workflow ratio",
+        "peak RSS",
+        "KiB/workflow",
+        "python wall",
+    ]);
+    let mut first: Option<(f64, f64)> = None;
+    for n in curve {
+        let dir = base.join(format!("w{n}"));
+        let gn = if n == workflows {
+            g.clone()
+        } else {
+            generate(&dir, n)
+        };
+        let s = driftgate(&dir, &gn.protection_file, "gitea", runs.min(3));
+        let per = s.median.as_secs_f64() * 1e6 / n as f64;
+        let per_rss = s.rss_kib.map_or(0.0, |k| k as f64 / n as f64);
+        let (t0, _) = *first.get_or_insert((per, per_rss));
+        let py_wall = match &python {
+            Ok(p) => ms(reference(p, &dir, &gn.protection_file, false, 1).median),
+            Err(_) => "-".into(),
+        };
+        c.row(
+            &n.to_string(),
+            vec![
+                s.contexts.map_or("-".into(), |x| x.to_string()),
+                ms(s.median),
+                format!("{per:.0}"),
+                format!("{:.2}x", per / t0),
+                mib(s.rss_kib),
+                format!("{per_rss:.1}"),
+                py_wall,
+            ],
+        );
+        if n != workflows && std::env::var_os("DRIFTGATE_BENCH_KEEP").is_none() {
+            let _ = fs::remove_dir_all(&dir);
+        }
+    }
+    print!("{}", c.render());
 }
 
 fn env_usize(name: &str, default: usize) -> usize {
@@ -118,6 +230,13 @@ fn env_usize(name: &str, default: usize) -> usize {
 
 fn ms(d: Duration) -> String {
     format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn mib(k: Option<u64>) -> String {
+    match k {
+        Some(k) => format!("{:.1} MiB", k as f64 / 1024.0),
+        None => "n/a".into(),
+    }
 }
 
 struct Cleanup(PathBuf);
@@ -133,31 +252,31 @@ impl Drop for Cleanup {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Running driftgate
-
-#[derive(Clone, Copy, PartialEq, Eq)]
-enum RssVia {
-    Time,
-    Wait4,
-}
-
-impl RssVia {
-    fn label(self) -> &'static str {
-        match self {
-            RssVia::Time => "/usr/bin/time -v",
-            RssVia::Wait4 => "wait4 ru_maxrss",
-        }
-    }
-}
+// Running the commands
 
 struct Stats {
     min: Duration,
     median: Duration,
     rss_kib: Option<u64>,
-    exit_code: i32,
-    emitted: usize,
-    findings: usize,
-    by_kind: BTreeMap<String, usize>,
+    exit_code: Option<i32>,
+    contexts: Option<usize>,
+    findings: Option<usize>,
+    by_kind: Option<BTreeMap<String, usize>>,
+}
+
+impl Stats {
+    fn of(mut walls: Vec<Duration>, rss_kib: Option<u64>) -> Stats {
+        walls.sort();
+        Stats {
+            min: walls[0],
+            median: walls[walls.len() / 2],
+            rss_kib,
+            exit_code: None,
+            contexts: None,
+            findings: None,
+            by_kind: None,
+        }
+    }
 }
 
 struct Run {
@@ -166,91 +285,162 @@ struct Run {
     rss_kib: Option<u64>,
 }
 
-fn bench_flavor(flavor: &str, root: &Path, g: &Generated, runs: usize, via: RssVia) -> Stats {
-    let out = root.join(format!("report-{flavor}.json"));
-    let err = root.join(format!("stderr-{flavor}.log"));
-    let args = |json: bool| {
-        let mut a: Vec<String> = vec![
-            "required-checks".into(),
-            "--root".into(),
-            root.display().to_string(),
-            "--protection-file".into(),
-            g.protection_file.display().to_string(),
-            "--flavor".into(),
-            flavor.into(),
-        ];
-        if json {
-            a.push("--json".into());
-        }
-        a
-    };
-
-    // Warm-up run, which also gives the report.
-    let first = run_once(&args(true), &out, &err, false);
+/// Times `runs` runs of a command after one warm-up; peak RSS is the largest of the runs.
+fn timed(program: &str, args: &[String], out: &Path, runs: usize) -> (Run, Stats) {
+    let err = out.with_extension("stderr");
+    let first = run_once(program, args, out, &err);
     if !matches!(first.exit_code, 0 | 2 | 8) {
         let log = fs::read_to_string(&err).unwrap_or_default();
         let tail: String = log.lines().rev().take(20).collect::<Vec<_>>().join("\n");
-        panic!(
-            "driftgate --flavor {flavor} exited {}:\n{tail}",
-            first.exit_code
-        );
+        panic!("{program} {args:?} exited {}:\n{tail}", first.exit_code);
     }
+    let mut walls = Vec::with_capacity(runs);
+    let mut rss = first.rss_kib;
+    for _ in 0..runs {
+        let r = run_once(program, args, &out.with_extension("timed"), &err);
+        walls.push(r.wall);
+        rss = rss.max(r.rss_kib);
+    }
+    (first, Stats::of(walls, rss))
+}
+
+fn driftgate(root: &Path, protection: &Path, flavor: &str, runs: usize) -> Stats {
+    let args: Vec<String> = vec![
+        "required-checks".into(),
+        "--root".into(),
+        root.display().to_string(),
+        "--protection-file".into(),
+        protection.display().to_string(),
+        "--flavor".into(),
+        flavor.into(),
+        "--json".into(),
+    ];
+    let stem = protection
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let out = root.join(format!("report-{stem}-{flavor}.json"));
+    let (first, mut stats) = timed(DRIFTGATE, &args, &out, runs);
     let report: Value = serde_json::from_slice(&fs::read(&out).expect("read the JSON report"))
         .expect("the --json report on stdout is JSON");
-    let emitted = report["emitted"].as_array().map_or(0, Vec::len);
     let findings = report["findings"].as_array().cloned().unwrap_or_default();
     let mut by_kind = BTreeMap::new();
     for f in &findings {
         let k = f["kind"].as_str().unwrap_or("?").to_string();
         *by_kind.entry(k).or_insert(0) += 1;
     }
+    stats.exit_code = Some(first.exit_code);
+    stats.contexts = Some(report["emitted"].as_array().map_or(0, Vec::len));
+    stats.findings = Some(findings.len());
+    stats.by_kind = Some(by_kind);
+    stats
+}
 
-    // Timed runs: the same command as the report run (--json, stdout to a file).
-    let mut walls = Vec::with_capacity(runs);
-    let mut rss = None;
-    for _ in 0..runs {
-        let r = run_once(&args(true), &out, &err, via == RssVia::Wait4);
-        walls.push(r.wall);
-        rss = rss.max(r.rss_kib);
+fn reference(python: &str, root: &Path, protection: &Path, parse_only: bool, runs: usize) -> Stats {
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/reference.py");
+    let mut args = vec![
+        script.to_string(),
+        root.display().to_string(),
+        protection.display().to_string(),
+    ];
+    if parse_only {
+        args.push("--parse-only".into());
     }
-    // With /usr/bin/time, one extra run under it so its exec does not land in the timings.
-    if via == RssVia::Time {
-        let log = root.join(format!("time-{flavor}.log"));
-        let mut a = vec!["-v".to_string(), "-o".into(), log.display().to_string()];
-        a.push(DRIFTGATE.into());
-        a.extend(args(true));
-        let status = Command::new("/usr/bin/time")
-            .args(&a)
+    let out = root.join(format!("reference-{parse_only}.json"));
+    let (first, mut stats) = timed(python, &args, &out, runs);
+    let line: Value = fs::read(&out)
+        .ok()
+        .and_then(|b| serde_json::from_slice(&b).ok())
+        .unwrap_or(Value::Null);
+    stats.exit_code = Some(first.exit_code);
+    if !parse_only {
+        stats.contexts = line["contexts"].as_u64().map(|c| c as usize);
+        stats.findings = line["missing"].as_u64().map(|c| c as usize);
+    }
+    stats
+}
+
+/// Reading every workflow file and running the YAML event parser driftgate uses over it, in
+/// this process: what the YAML layer alone costs.
+fn yaml_alone(root: &Path, runs: usize) -> Stats {
+    let mut files = Vec::new();
+    let mut stack = vec![root.join(".gitea/workflows")];
+    while let Some(d) = stack.pop() {
+        for e in fs::read_dir(&d)
+            .expect("read the workflow folder")
+            .flatten()
+        {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                files.push(p);
+            }
+        }
+    }
+    let once = || {
+        let start = Instant::now();
+        let mut events = 0usize;
+        for f in &files {
+            let text = fs::read_to_string(f).expect("read a workflow");
+            for ev in granit_parser::Parser::new_from_str(&text) {
+                ev.expect("the generated YAML parses");
+                events += 1;
+            }
+        }
+        (start.elapsed(), events)
+    };
+    let _ = once();
+    let walls: Vec<Duration> = (0..runs).map(|_| once().0).collect();
+    Stats::of(walls, None)
+}
+
+/// The interpreter that runs the reference script with PyYAML, or why there is none.
+fn python() -> Result<String, String> {
+    let configured = std::env::var("DRIFTGATE_BENCH_PYTHON").unwrap_or_else(|_| "python3".into());
+    let has_yaml = |py: &str| {
+        Command::new(py)
+            .args(["-c", "import yaml; yaml.CSafeLoader"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
-            .expect("run /usr/bin/time");
-        let _ = status;
-        rss = fs::read_to_string(&log).ok().and_then(|t| {
-            t.lines()
-                .find_map(|l| l.trim().strip_prefix("Maximum resident set size (kbytes):"))
-                .and_then(|v| v.trim().parse().ok())
-        });
+            .is_ok_and(|s| s.success())
+    };
+    if has_yaml(&configured) {
+        return Ok(configured);
     }
-    walls.sort();
-    Stats {
-        min: walls[0],
-        median: walls[walls.len() / 2],
-        rss_kib: rss,
-        exit_code: first.exit_code,
-        emitted,
-        findings: findings.len(),
-        by_kind,
+    let venv = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-venv");
+    let venv_python = venv.join("bin/python3").display().to_string();
+    if !has_yaml(&venv_python) {
+        println!(
+            "installing PyYAML into {} for the reference",
+            venv.display()
+        );
+        let ok = Command::new(&configured)
+            .args(["-m", "venv"])
+            .arg(&venv)
+            .status()
+            .is_ok_and(|s| s.success())
+            && Command::new(&venv_python)
+                .args(["-m", "pip", "install", "--quiet", "pyyaml"])
+                .status()
+                .is_ok_and(|s| s.success());
+        if !ok || !has_yaml(&venv_python) {
+            return Err(format!(
+                "{configured} has no PyYAML with its C loader and it could not be installed"
+            ));
+        }
     }
+    Ok(venv_python)
 }
 
 // `rusage::wait` reaps the child with wait4(2) when it can; clippy cannot see that.
 #[allow(clippy::zombie_processes)]
-fn run_once(args: &[String], out: &Path, err: &Path, want_rss: bool) -> Run {
+fn run_once(program: &str, args: &[String], out: &Path, err: &Path) -> Run {
     let stdout = fs::File::create(out).expect("create the stdout file");
     let stderr = fs::File::create(err).expect("create the stderr file");
     let start = Instant::now();
-    let mut child = Command::new(DRIFTGATE)
+    let mut child = Command::new(program)
         .args(args)
         // Offline: no runner variables may point it at a server or a summary file.
         .env_remove("GITHUB_SERVER_URL")
@@ -264,15 +454,15 @@ fn run_once(args: &[String], out: &Path, err: &Path, want_rss: bool) -> Run {
         .stdout(stdout)
         .stderr(stderr)
         .spawn()
-        .expect("spawn driftgate");
-    if want_rss && let Some((code, rss)) = rusage::wait(child.id()) {
+        .expect("spawn the benchmarked command");
+    if let Some((code, rss)) = rusage::wait(child.id()) {
         return Run {
             wall: start.elapsed(),
             exit_code: code,
             rss_kib: Some(rss),
         };
     }
-    let status = child.wait().expect("wait for driftgate");
+    let status = child.wait().expect("wait for the benchmarked command");
     Run {
         wall: start.elapsed(),
         exit_code: status.code().unwrap_or(-1),
@@ -328,8 +518,13 @@ mod rusage {
 // ---------------------------------------------------------------------------------------------
 // Generating the repository
 
+#[derive(Clone)]
 struct Generated {
     protection_file: PathBuf,
+    /// The same rule with [`MANY_ORPHANS`] more contexts that no job posts.
+    orphan_file: PathBuf,
+    /// Bytes of workflow YAML.
+    bytes: usize,
     required: usize,
     globs: usize,
     /// Every context the generator expects Gitea (newest behaviour) to post.
@@ -560,6 +755,7 @@ fn generate(root: &Path, workflows: usize) -> Generated {
     let wf_dir = root.join(".gitea/workflows");
     fs::create_dir_all(&wf_dir).expect("create the workflow folder");
 
+    let mut bytes = 0;
     // (context, unconditional) for every context Gitea posts.
     let mut contexts: Vec<(String, bool)> = Vec::new();
     for i in 0..workflows {
@@ -602,10 +798,11 @@ fn generate(root: &Path, workflows: usize) -> Generated {
             wf_dir.clone()
         };
         fs::create_dir_all(&dir).expect("create a workflow subfolder");
+        bytes += y.len();
         fs::write(dir.join(format!("{name}.{ext}")), y).expect("write a workflow");
     }
 
-    // A few hundred required contexts: unconditional ones sampled across all workflows, some
+    // Two required contexts per workflow: unconditional ones sampled across all workflows, some
     // as globs, plus the orphans.
     let mut rng = Rng::new(0xD21F7);
     let mut required: Vec<String> = Vec::new();
@@ -615,7 +812,7 @@ fn generate(root: &Path, workflows: usize) -> Generated {
         .filter(|(_, unconditional)| *unconditional)
         .map(|(c, _)| c)
         .collect();
-    let want = 300.min(candidates.len());
+    let want = (2 * workflows).min(candidates.len());
     while required.len() < want {
         let c = candidates[rng.below(candidates.len())];
         if seen.insert(c.clone()) {
@@ -636,26 +833,45 @@ fn generate(root: &Path, workflows: usize) -> Generated {
     required.extend(globs);
     required.extend(ORPHANS.iter().map(|s| s.to_string()));
 
-    let rule = serde_json::json!([{
-        "branch_name": "main",
-        "rule_name": "main",
-        "priority": 0,
-        "enable_push": false,
-        "enable_status_check": true,
-        "status_check_contexts": required,
-        "required_approvals": 1,
-        "created_at": "2026-03-02T10:15:00Z",
-        "updated_at": "2026-09-14T08:01:12Z"
-    }]);
+    let rule = |contexts: &[String]| {
+        serde_json::json!([{
+            "branch_name": "main",
+            "rule_name": "main",
+            "priority": 0,
+            "enable_push": false,
+            "enable_status_check": true,
+            "status_check_contexts": contexts,
+            "required_approvals": 1,
+            "created_at": "2026-03-02T10:15:00Z",
+            "updated_at": "2026-09-14T08:01:12Z"
+        }])
+    };
     let protection_file = root.join("branch-protection.json");
     fs::write(
         &protection_file,
-        serde_json::to_string_pretty(&rule).expect("serialise the rule"),
+        serde_json::to_string_pretty(&rule(&required)).expect("serialise the rule"),
     )
     .expect("write the protection file");
+    // Misspelt job names, one per workflow as far as there are workflows, then retired ones.
+    let mut with_orphans = required.clone();
+    with_orphans.extend((0..MANY_ORPHANS).map(|n| {
+        if n < workflows {
+            format!("ci-{n:04} / tst (pull_request)")
+        } else {
+            format!("retired-{n:04} / test (pull_request)")
+        }
+    }));
+    let orphan_file = root.join("branch-protection-orphans.json");
+    fs::write(
+        &orphan_file,
+        serde_json::to_string_pretty(&rule(&with_orphans)).expect("serialise the rule"),
+    )
+    .expect("write the orphan protection file");
 
     Generated {
         protection_file,
+        orphan_file,
+        bytes,
         required: required.len(),
         globs: n_globs,
         gitea_contexts: contexts.len(),

@@ -250,11 +250,7 @@ fn runtime_pin_options(
 
 /// The branch a required-checks report is about.
 fn branch_of(r: &report::Report) -> String {
-    r.facts
-        .iter()
-        .find(|(k, _)| k == "branch")
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| "-".into())
+    r.target.branch.clone().unwrap_or_else(|| "-".into())
 }
 
 /// Issue mode: syncs the tracking issue for `report` and says what it did, as a finding.

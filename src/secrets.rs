@@ -28,13 +28,24 @@ pub const SECRET_VARS: [&str; 7] = [
 static REGISTRY: RwLock<Vec<String>> = RwLock::new(Vec::new());
 
 /// The pieces of a secret value that must never be printed: the whole (trimmed) value and each
-/// of its lines, longest first, each at least [`MIN_SECRET_CHARS`] characters.
+/// of its lines, longest first, each at least [`MIN_SECRET_CHARS`] characters — and each as
+/// JSON escapes it (`"`, `\\`, control characters), because the JSON report is redacted as the
+/// text it is written as.
 pub fn pieces(value: &str) -> Vec<String> {
     let mut out: Vec<String> = std::iter::once(value.trim())
         .chain(value.lines().map(str::trim))
         .filter(|p| p.chars().count() >= MIN_SECRET_CHARS)
         .map(str::to_string)
         .collect();
+    let escaped: Vec<String> = out
+        .iter()
+        .filter_map(|p| {
+            let quoted = serde_json::to_string(p).ok()?;
+            let inner = quoted.get(1..quoted.len().checked_sub(1)?)?;
+            (inner != p).then(|| inner.to_string())
+        })
+        .collect();
+    out.extend(escaped);
     out.sort_by(|a, b| b.len().cmp(&a.len()).then(a.cmp(b)));
     out.dedup();
     out
@@ -119,6 +130,10 @@ mod tests {
         // Too short to redact without blanking ordinary text.
         assert!(!p.contains(&"}".to_string()));
         assert!(p.iter().any(|x| x.contains('\n')), "the whole value too");
+        // As the JSON report writes it.
+        assert!(p.contains(&"first-line\\nsecond\\n::stop-commands::x\\n}".to_string()));
+        let q = pieces("pa\"ss\\word");
+        assert!(q.contains(&"pa\\\"ss\\\\word".to_string()), "{q:?}");
     }
 
     #[test]

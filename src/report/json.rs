@@ -1,27 +1,93 @@
-//! The JSON report (`driftgate.report/v1`): common members first, then the check's own.
+//! The JSON report (`driftgate.report/v1`): common members first, then the check's own. Written
+//! straight from the report's typed data; only a report past [`MAX_REPORT_BYTES`] is built as a
+//! value tree, to cut its longest lists.
+
+use std::io::{self, Write};
 
 use serde_json::{Map, Value, json};
 
+use super::details::Indent;
 use super::{Mode, Report};
 use crate::outcome::Verdict;
 
 pub const SCHEMA: &str = "driftgate.report/v1";
 
-pub fn document(report: &Report, mode: Mode, verdict: Verdict) -> Value {
-    let mut doc = Map::new();
-    doc.insert("schema".into(), json!(SCHEMA));
-    doc.insert("check".into(), json!(report.check));
-    doc.insert("mode".into(), json!(mode.as_str()));
-    doc.insert("result".into(), json!(verdict.as_str()));
-    doc.insert("exit_code".into(), json!(verdict.exit_code()));
-    doc.insert(
-        "findings".into(),
-        serde_json::to_value(&report.findings).unwrap_or(Value::Null),
-    );
-    for (k, v) in &report.details {
-        doc.insert(k.clone(), v.clone());
+/// The largest JSON report driftgate writes. Input caps keep real reports far below it; past it
+/// the longest lists are cut (findings keep their errors and warnings first, as they are sorted)
+/// and `truncated` says, per list, how many entries were kept of how many.
+pub const MAX_REPORT_BYTES: usize = 64 * 1024 * 1024;
+
+pub struct Document<'a> {
+    pub report: &'a Report,
+    pub mode: Mode,
+    pub verdict: Verdict,
+}
+
+impl Document<'_> {
+    /// Writes the pretty-printed report (no final line break).
+    pub fn write(&self, w: &mut dyn Write) -> io::Result<()> {
+        let r = self.report;
+        w.write_all(b"{\n  \"schema\": ")?;
+        serde_json::to_writer(&mut *w, SCHEMA).map_err(io::Error::other)?;
+        w.write_all(b",\n  \"check\": ")?;
+        serde_json::to_writer(&mut *w, r.check).map_err(io::Error::other)?;
+        w.write_all(b",\n  \"mode\": ")?;
+        serde_json::to_writer(&mut *w, self.mode.as_str()).map_err(io::Error::other)?;
+        w.write_all(b",\n  \"result\": ")?;
+        serde_json::to_writer(&mut *w, self.verdict.as_str()).map_err(io::Error::other)?;
+        write!(
+            w,
+            ",\n  \"exit_code\": {},\n  \"findings\": ",
+            self.verdict.exit_code()
+        )?;
+        serde_json::to_writer_pretty(Indent(&mut *w), &r.findings).map_err(io::Error::other)?;
+        r.details.write_members(w)?;
+        w.write_all(b"\n}")
     }
-    Value::Object(doc)
+
+    /// Bytes [`Self::write`] would write, counted without keeping them.
+    pub fn size(&self) -> usize {
+        let mut c = Count(0);
+        // Counting cannot fail; a serialisation error would show when writing for real.
+        let _ = self.write(&mut c);
+        c.0
+    }
+
+    pub fn value(&self) -> Value {
+        let r = self.report;
+        let mut doc = Map::new();
+        doc.insert("schema".into(), json!(SCHEMA));
+        doc.insert("check".into(), json!(r.check));
+        doc.insert("mode".into(), json!(self.mode.as_str()));
+        doc.insert("result".into(), json!(self.verdict.as_str()));
+        doc.insert("exit_code".into(), json!(self.verdict.exit_code()));
+        doc.insert(
+            "findings".into(),
+            serde_json::to_value(&r.findings).unwrap_or(Value::Null),
+        );
+        for (k, v) in r.details.values() {
+            doc.insert(k.to_string(), v);
+        }
+        Value::Object(doc)
+    }
+
+    /// The report as text of at most [`MAX_REPORT_BYTES`].
+    pub fn render_capped(&self) -> String {
+        render_capped(self.value())
+    }
+}
+
+struct Count(usize);
+
+impl Write for Count {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 pub fn to_pretty(doc: &Value) -> String {
@@ -29,12 +95,8 @@ pub fn to_pretty(doc: &Value) -> String {
     serde_json::to_string_pretty(doc).unwrap_or_else(|_| "{}".into())
 }
 
-/// The largest JSON report driftgate writes. Input caps keep real reports far below it; past it
-/// the longest lists are cut (findings keep their errors and warnings first, as they are sorted)
-/// and `truncated` says, per list, how many entries were kept of how many.
-pub const MAX_REPORT_BYTES: usize = 64 * 1024 * 1024;
-
-/// The report as text of at most [`MAX_REPORT_BYTES`].
+/// The report as text of at most [`MAX_REPORT_BYTES`], cutting the longest lists by half until
+/// it fits.
 pub fn render_capped(mut doc: Value) -> String {
     let mut text = to_pretty(&doc);
     let mut totals: Map<String, Value> = Map::new();

@@ -12,8 +12,6 @@ use crate::outcome::{Finding, Severity, Verdict};
 const NOTICES_PER_KIND: usize = 10;
 /// Error and warning annotations beyond this many are folded into one line.
 pub const MAX_ANNOTATIONS: usize = 200;
-/// Rows of a table shown in the log; the JSON report has every row.
-pub const TABLE_ROWS: usize = 50;
 /// Bytes of log at most; what is left out is said in one line.
 pub const MAX_LOG_BYTES: usize = 1024 * 1024;
 
@@ -135,11 +133,11 @@ fn cap(mut lines: Vec<String>) -> String {
 fn group(out: &mut Vec<String>, section: &Section) {
     out.push(format!(
         "::group::{}",
-        command_data(&format!("{} ({})", section.title, section.rows.len()))
+        command_data(&format!("{} ({})", section.title, section.total()))
     ));
     let cols = section.headers.len();
     let mut widths: Vec<usize> = section.headers.iter().map(|h| h.chars().count()).collect();
-    for row in section.rows.iter().take(TABLE_ROWS) {
+    for row in &section.rows {
         for (i, cell) in row.iter().enumerate().take(cols) {
             widths[i] = widths[i].max(cell.chars().count());
         }
@@ -158,14 +156,11 @@ fn group(out: &mut Vec<String>, section: &Section) {
     if !section.headers.is_empty() {
         out.push(line(&section.headers));
     }
-    for row in section.rows.iter().take(TABLE_ROWS) {
+    for row in &section.rows {
         out.push(line(row));
     }
-    if section.rows.len() > TABLE_ROWS {
-        out.push(format!(
-            "  … {} more rows in the JSON report",
-            section.rows.len() - TABLE_ROWS
-        ));
+    if section.more > 0 {
+        out.push(format!("  … {} more rows in the JSON report", section.more));
     }
     out.push("::endgroup::".into());
 }

@@ -2,16 +2,18 @@
 //! stdout (stderr with `--json`), the markdown job summary, step outputs and the JSON report.
 //! Checks build a [`Report`]; [`deliver`] writes it everywhere and returns the exit code.
 
+mod details;
 pub mod escape;
 mod json;
 mod log;
 mod outputs;
+mod redact;
 mod summary;
 
 use std::io::Write;
 use std::path::PathBuf;
 
-use serde_json::{Map, Value};
+pub use details::Details;
 
 use crate::outcome::{Finding, Severity, Verdict, verdict_of};
 
@@ -46,12 +48,49 @@ pub enum FailOn {
     Warning,
 }
 
-/// A titled table shown as a `::group::` in the log and as a table in the summary.
+/// Rows of a table kept for the log and the summary; the JSON report has every row.
+pub const SECTION_ROWS: usize = 50;
+
+/// A titled table shown as a `::group::` in the log and as a table in the summary. It holds at
+/// most [`SECTION_ROWS`] rows; `more` counts the rows left out (the JSON report has them all),
+/// so a 20,000-context table costs 50 rows of strings, not 20,000.
 #[derive(Debug, Clone, Default)]
 pub struct Section {
     pub title: String,
     pub headers: Vec<String>,
     pub rows: Vec<Vec<String>>,
+    pub more: usize,
+}
+
+impl Section {
+    /// A table of the first [`SECTION_ROWS`] of `rows`, counting the rest.
+    pub fn new<I>(title: &str, headers: &[&str], rows: I) -> Section
+    where
+        I: IntoIterator<Item = Vec<String>>,
+        I::IntoIter: ExactSizeIterator,
+    {
+        let rows = rows.into_iter();
+        let total = rows.len();
+        Section {
+            title: title.to_string(),
+            headers: headers.iter().map(|h| h.to_string()).collect(),
+            rows: rows.take(SECTION_ROWS).collect(),
+            more: total.saturating_sub(SECTION_ROWS),
+        }
+    }
+
+    /// Rows in the whole table, shown or not.
+    pub fn total(&self) -> usize {
+        self.rows.len() + self.more
+    }
+}
+
+/// What a report is about, for tracking issues and sweeps (typed, not looked up in the facts).
+#[derive(Debug, Clone, Default)]
+pub struct Target {
+    pub repository: Option<String>,
+    pub branch: Option<String>,
+    pub rule: Option<String>,
 }
 
 /// What one check run found, ready to render.
@@ -60,10 +99,11 @@ pub struct Report {
     pub check: &'static str,
     /// Key facts shown first (repository, branch, flavor ...), in order.
     pub facts: Vec<(String, String)>,
+    pub target: Target,
     pub findings: Vec<Finding>,
     pub sections: Vec<Section>,
     /// Check-specific members of the JSON report, after the common ones.
-    pub details: Map<String, Value>,
+    pub details: Details,
     pub fail_on: FailOn,
 }
 
@@ -72,9 +112,10 @@ impl Report {
         Report {
             check,
             facts: Vec::new(),
+            target: Target::default(),
             findings: Vec::new(),
             sections: Vec::new(),
-            details: Map::new(),
+            details: Details::default(),
             fail_on: FailOn::Error,
         }
     }
@@ -103,7 +144,9 @@ impl Report {
         });
     }
 
-    /// Applies `f` to every string the report holds.
+    /// Applies `f` to every string the log and summary show. The JSON report's details are
+    /// redacted as text when written (see [`crate::secrets::pieces`]: a secret's JSON-escaped
+    /// form is registered too).
     pub fn redact_with(&mut self, f: impl Fn(&str) -> String) {
         for (k, v) in &mut self.facts {
             *k = f(k);
@@ -125,8 +168,11 @@ impl Report {
                 }
             }
         }
-        for v in self.details.values_mut() {
-            redact_value(v, &f);
+        if let Some(x) = &mut self.target.branch {
+            *x = f(x);
+        }
+        if let Some(x) = &mut self.target.rule {
+            *x = f(x);
         }
     }
 
@@ -172,18 +218,39 @@ pub fn deliver(
     stderr: &mut dyn Write,
 ) -> u8 {
     report.sort_findings();
+    let redacting = crate::secrets::any();
     // Redact the raw text first: escaping could split a secret so that a pass over the
     // rendered text no longer finds it. The rendered text gets a second pass anyway.
-    report.redact_with(|s| delivery.redact(s));
+    if redacting {
+        report.redact_with(|s| delivery.redact(s));
+    }
     let verdict = report.verdict();
     let mut problems = Vec::new();
 
-    let doc = json::document(&report, delivery.mode, verdict);
-    let doc_text = delivery.redact(&json::render_capped(doc));
-    if let Some(path) = &delivery.report_file
-        && let Err(e) = std::fs::write(path, format!("{doc_text}\n"))
-    {
-        problems.push(format!("cannot write the report {}: {e}", path.display()));
+    // The JSON report is streamed from the checks' typed data; only a report past the size
+    // cap is built as a tree (to cut its longest lists).
+    let doc = json::Document {
+        report: &report,
+        mode: delivery.mode,
+        verdict,
+    };
+    let capped = (doc.size() > json::MAX_REPORT_BYTES).then(|| doc.render_capped());
+    let write_doc = |w: &mut dyn Write| -> std::io::Result<()> {
+        match &capped {
+            Some(text) => w.write_all(text.as_bytes()),
+            None => doc.write(w),
+        }
+    };
+    if let Some(path) = &delivery.report_file {
+        let written = std::fs::File::create(path).and_then(|f| {
+            let mut w = redact::Lines::new(std::io::BufWriter::new(f), redacting);
+            write_doc(&mut w)?;
+            w.write_all(b"\n")?;
+            w.finish()
+        });
+        if let Err(e) = written {
+            problems.push(format!("cannot write the report {}: {e}", path.display()));
+        }
     }
     if let Some(path) = &delivery.summary_file {
         let md = delivery.redact(&summary::markdown(&report, delivery.mode, verdict));
@@ -213,7 +280,13 @@ pub fn deliver(
     };
     let human_ok = human.write_all(log_text.as_bytes()).is_ok();
     let machine_ok = match machine {
-        Some(out) => writeln!(out, "{doc_text}").is_ok(),
+        Some(out) => {
+            let mut w = redact::Lines::new(std::io::BufWriter::new(out), redacting);
+            write_doc(&mut w)
+                .and_then(|_| w.write_all(b"\n"))
+                .and_then(|_| w.finish())
+                .is_ok()
+        }
         None => true,
     };
 
@@ -224,15 +297,6 @@ pub fn deliver(
     match delivery.mode {
         Mode::Advisory => 0,
         Mode::Assert | Mode::Issue => final_verdict.exit_code(),
-    }
-}
-
-fn redact_value(v: &mut Value, f: &impl Fn(&str) -> String) {
-    match v {
-        Value::String(s) => *s = f(s),
-        Value::Array(a) => a.iter_mut().for_each(|x| redact_value(x, f)),
-        Value::Object(o) => o.values_mut().for_each(|x| redact_value(x, f)),
-        _ => {}
     }
 }
 

@@ -2,13 +2,11 @@
 //! then each section folded in `<details>`.
 
 use super::escape::markdown as md;
-use super::{Mode, Report, Section};
+use super::{Mode, Report, SECTION_ROWS, Section};
 use crate::outcome::{Severity, Verdict};
 
 /// Rows of the findings table at most; the JSON report has every finding.
 pub const FINDING_ROWS: usize = 100;
-/// Rows of any other table at most.
-pub const TABLE_ROWS: usize = 50;
 /// Bytes of a job summary at most (GitHub's limit for one step's summary is 1 MiB).
 pub const MAX_SUMMARY_BYTES: usize = 1024 * 1024;
 /// Bytes of a tracking issue's body at most.
@@ -94,22 +92,24 @@ fn render(report: &Report, mode: Mode, verdict: Verdict) -> String {
         }
         s.push('\n');
     }
-    let notices = report
-        .findings
-        .iter()
-        .filter(|f| f.severity == Severity::Notice);
-    let notice_rows: Vec<Vec<String>> = notices
-        .map(|f| vec![f.kind.to_string(), f.subject.clone(), f.message.clone()])
-        .collect();
-    if !notice_rows.is_empty() {
-        details(
-            &mut s,
-            &Section {
-                title: "Notices".into(),
-                headers: vec!["kind".into(), "subject".into(), "message".into()],
-                rows: notice_rows,
-            },
-        );
+    let is_notice = |f: &&crate::outcome::Finding| f.severity == Severity::Notice;
+    let n_notices = report.findings.iter().filter(is_notice).count();
+    if n_notices > 0 {
+        let rows: Vec<Vec<String>> = report
+            .findings
+            .iter()
+            .filter(is_notice)
+            .take(SECTION_ROWS)
+            .map(|f| vec![f.kind.to_string(), f.subject.clone(), f.message.clone()])
+            .collect();
+        let more = n_notices - rows.len();
+        let notices = Section {
+            title: "Notices".into(),
+            headers: ["kind", "subject", "message"].map(String::from).to_vec(),
+            rows,
+            more,
+        };
+        details(&mut s, &notices);
     }
     for section in &report.sections {
         details(&mut s, section);
@@ -121,20 +121,20 @@ fn details(s: &mut String, section: &Section) {
     s.push_str(&format!(
         "<details><summary>{} ({})</summary>\n\n",
         md(&section.title),
-        section.rows.len()
+        section.total()
     ));
     if !section.headers.is_empty() {
         let head: Vec<String> = section.headers.iter().map(|h| md(h)).collect();
         s.push_str(&format!("| {} |\n", head.join(" | ")));
         s.push_str(&format!("|{}\n", "---|".repeat(head.len())));
-        for row in section.rows.iter().take(TABLE_ROWS) {
+        for row in &section.rows {
             let cells: Vec<String> = row.iter().map(|c| md(c)).collect();
             s.push_str(&format!("| {} |\n", cells.join(" | ")));
         }
-        if section.rows.len() > TABLE_ROWS {
+        if section.more > 0 {
             s.push_str(&format!(
                 "\n{} more rows are in the JSON report.\n",
-                section.rows.len() - TABLE_ROWS
+                section.more
             ));
         }
     }

@@ -15,6 +15,7 @@ fn sample() -> Report {
         title: "Emitted".into(),
         headers: vec!["context".into()],
         rows: vec![vec!["::error::from a job name".into()]],
+        more: 0,
     });
     r
 }
@@ -154,4 +155,82 @@ fn many_notices_of_one_kind_are_folded_in_the_log() {
     assert_eq!(code, 0);
     assert_eq!(out.matches("::notice title=extra%3A").count(), 10);
     assert!(out.contains("15 more extra notices are in the JSON report"));
+}
+
+#[derive(serde::Serialize)]
+struct Row {
+    context: String,
+    line: usize,
+}
+
+#[test]
+fn typed_members_stream_as_the_tree_would_print_them_and_are_redacted_as_text() {
+    let dir = tempdir("typed");
+    let d = delivery(&dir);
+    // A secret JSON has to escape: only its escaped form appears in the report's text.
+    crate::secrets::register("pa\"ss\\word-77");
+    let mut r = sample();
+    r.details
+        .insert("small", serde_json::json!({"a": [1, 2], "b": null}));
+    r.details.insert_typed(
+        "rows",
+        vec![
+            Row {
+                context: "x s3cr3t-token y".into(),
+                line: 1,
+            },
+            Row {
+                context: "q pa\"ss\\word-77 \"quoted\"\n::stop-commands::z".into(),
+                line: 2,
+            },
+        ],
+    );
+    r.details.insert_typed("empty", Vec::<Row>::new());
+    let (code, _, _) = run(r, &d);
+    assert_eq!(code, 2);
+    let text = std::fs::read_to_string(dir.join("report.json")).expect("report");
+    assert!(!text.contains("s3cr3t-token"), "{text}");
+    assert!(!text.contains(r#"pa\"ss\\word-77"#), "{text}");
+    let v: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(v["rows"][0]["context"], "x *** y");
+    assert_eq!(
+        v["rows"][1]["context"],
+        "q *** \"quoted\"\n::stop-commands::z"
+    );
+    assert_eq!(v["rows"][1]["line"], 2);
+    assert_eq!(v["small"]["a"][1], 2);
+    assert_eq!(v["empty"], serde_json::json!([]));
+    // The streamed text is exactly what pretty-printing the whole tree gives.
+    assert_eq!(
+        text,
+        format!("{}\n", serde_json::to_string_pretty(&v).expect("print"))
+    );
+}
+
+#[test]
+fn tables_keep_their_first_rows_and_count_the_rest() {
+    let s = Section::new(
+        "Emitted contexts",
+        &["context"],
+        (0..20_000).map(|i| vec![format!("c{i}")]),
+    );
+    assert_eq!(
+        (s.rows.len(), s.more, s.total()),
+        (SECTION_ROWS, 19_950, 20_000)
+    );
+    let mut r = Report::new("required-checks");
+    r.sections.push(s);
+    let d = Delivery {
+        mode: Mode::Assert,
+        json: false,
+        report_file: None,
+        summary_file: None,
+        output_file: None,
+    };
+    let (_, out, _) = run(r.clone(), &d);
+    assert!(out.contains("::group::Emitted contexts (20000)"), "{out}");
+    assert!(out.contains("… 19950 more rows in the JSON report"));
+    let md = summary_markdown(&r, Mode::Assert);
+    assert!(md.contains("<summary>Emitted contexts (20000)</summary>"));
+    assert!(md.contains("19950 more rows are in the JSON report."));
 }

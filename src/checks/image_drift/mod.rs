@@ -244,21 +244,16 @@ fn build(
         }
     }
     if !rows.is_empty() {
-        r.sections.push(Section {
-            title: "Modules".into(),
-            headers: vec![
-                "module".into(),
-                "container".into(),
-                "status".into(),
-                "detail".into(),
-            ],
+        r.sections.push(Section::new(
+            "Modules",
+            &["module", "container", "status", "detail"],
             rows,
-        });
+        ));
     }
     r.details
-        .insert("engine".into(), json!({"host": host, "calls": calls}));
-    r.details.insert("engine_calls".into(), json!(calls));
+        .insert("engine", json!({"host": host, "calls": calls}));
+    r.details.insert("engine_calls", json!(calls));
     r.details
-        .insert("modules".into(), serde_json::Value::Array(modules));
+        .insert("modules", serde_json::Value::Array(modules));
     r
 }

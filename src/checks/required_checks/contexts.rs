@@ -26,7 +26,7 @@ pub const MAX_CONTEXTS_PER_FILE: usize = 100_000;
 pub const MAX_CONTEXTS: usize = 1_000_000;
 
 /// A context some job posts on pull requests into the branch.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Emitter {
     pub context: String,
     pub file: String,
@@ -37,6 +37,7 @@ pub struct Emitter {
     pub conditions: Vec<Condition>,
     /// How many matrix legs (or called-job instances) of this job post this very context; more
     /// than one means the last to finish decides it.
+    #[serde(skip)]
     pub legs: usize,
 }
 
@@ -48,7 +49,7 @@ impl Emitter {
 
 /// A job whose context cannot be computed without running the workflow, or that is over one of
 /// driftgate's caps.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Unresolved {
     /// A glob for every context it could post.
     pub template: String,
@@ -57,6 +58,7 @@ pub struct Unresolved {
     pub job: String,
     pub reason: String,
     /// Over a cap (the reason names it): unverifiable whatever is required.
+    #[serde(skip)]
     pub capped: bool,
 }
 
@@ -69,7 +71,7 @@ pub struct Broken {
 }
 
 /// A context a workflow names but never posts on pull requests into this branch.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Silent {
     pub context: String,
     pub file: String,

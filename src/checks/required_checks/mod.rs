@@ -110,7 +110,7 @@ pub async fn run(o: &Options) -> Report {
                 repo: o.repo.clone(),
                 ..Facts::default()
             };
-            report::build(&facts, vec![e.into_finding("required-checks")])
+            report::build(facts, vec![e.into_finding("required-checks")])
         }
     }
 }
@@ -148,7 +148,7 @@ pub async fn run_on(o: &Options, forge: Option<&Forge>) -> Report {
             })
             .count();
     }
-    report::build(&facts, findings)
+    report::build(facts, findings)
 }
 
 /// The API client, or `None` offline (`--required`/`--protection-file`: no server at all).

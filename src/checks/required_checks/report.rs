@@ -1,14 +1,16 @@
-//! The required-checks report: facts, the required and emitted tables, and the JSON details.
+//! The required-checks report: facts, the first rows of the required and emitted tables, and
+//! the JSON details (the long lists moved in as typed data, not copied into JSON values).
 
 use serde_json::{Value, json};
 
-use super::Facts;
 use std::collections::{BTreeSet, HashMap};
 
+use super::Facts;
+use super::patterns::RequiredSet;
 use crate::outcome::Finding;
-use crate::report::{Report, Section};
+use crate::report::{Report, SECTION_ROWS, Section, Target};
 
-pub(super) fn build(f: &Facts, findings: Vec<Finding>) -> Report {
+pub(super) fn build(f: Facts, findings: Vec<Finding>) -> Report {
     let mut r = Report::new("required-checks");
     r.findings = findings;
     let a = &f.analysis;
@@ -49,16 +51,30 @@ pub(super) fn build(f: &Facts, findings: Vec<Finding>) -> Report {
     r.facts
         .push(("emitted".into(), format!("{} context(s)", a.emitters.len())));
 
-    // Who posts each required pattern: one set match per emitted context, then lookups.
-    let mut posted_by: HashMap<&str, BTreeSet<String>> = HashMap::new();
-    if let Some(set) = &f.set {
+    r.target = Target {
+        repository: f.repo.clone(),
+        branch: f.branch.clone(),
+        rule: f.rule.clone(),
+    };
+
+    // Who posts each required pattern shown in the table (the first rows; the JSON report has
+    // the patterns and every emitted context): one match per emitted context against them.
+    let shown: Vec<String> = f.required.iter().take(SECTION_ROWS).cloned().collect();
+    let mut posted_by: Vec<BTreeSet<String>> = vec![BTreeSet::new(); shown.len()];
+    if f.set.is_some()
+        && let Ok(small) = RequiredSet::new(&shown)
+    {
+        let index: HashMap<&str, usize> = shown
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, t)| (t.as_str(), i))
+            .collect();
         for e in &a.emitters {
-            for k in set.matching(&e.context) {
-                if let Some(p) = set.patterns.get(k) {
-                    posted_by
-                        .entry(p.as_str())
-                        .or_default()
-                        .insert(format!("{} job {}", e.file, e.job));
+            for k in small.matching(&e.context) {
+                let at = small.patterns.get(k).and_then(|p| index.get(p.as_str()));
+                if let Some(by) = at.and_then(|i| posted_by.get_mut(*i)) {
+                    by.insert(format!("{} job {}", e.file, e.job));
                 }
             }
         }
@@ -67,12 +83,10 @@ pub(super) fn build(f: &Facts, findings: Vec<Finding>) -> Report {
     for x in r.findings.iter().filter(|x| x.kind != "extra") {
         status.entry(x.subject.as_str()).or_insert(x.kind);
     }
-    let nobody = BTreeSet::new();
-    let rows = f
-        .required
-        .iter()
-        .map(|text| (text, posted_by.get(text.as_str()).unwrap_or(&nobody)))
-        .map(|(text, by)| {
+    let mut required = Section::new(
+        "Required contexts",
+        &["required", "status", "posted by"],
+        shown.iter().zip(&posted_by).map(|(text, by)| {
             vec![
                 text.clone(),
                 status
@@ -83,108 +97,59 @@ pub(super) fn build(f: &Facts, findings: Vec<Finding>) -> Report {
                     .to_string(),
                 by.iter().cloned().collect::<Vec<_>>().join(", "),
             ]
-        })
-        .collect();
-    r.sections.push(Section {
-        title: "Required contexts".into(),
-        headers: vec!["required".into(), "status".into(), "posted by".into()],
-        rows,
-    });
-    r.sections.push(Section {
-        title: "Emitted contexts".into(),
-        headers: vec![
-            "context".into(),
-            "file".into(),
-            "job".into(),
-            "conditional".into(),
-        ],
-        rows: a
-            .emitters
+        }),
+    );
+    required.more = f.required.len() - shown.len();
+    r.sections.push(required);
+    r.sections.push(Section::new(
+        "Emitted contexts",
+        &["context", "file", "job", "conditional"],
+        a.emitters.iter().map(|e| {
+            vec![
+                e.context.clone(),
+                format!("{}:{}", e.file, e.line),
+                e.job.clone(),
+                if e.conditions.is_empty() { "no" } else { "yes" }.into(),
+            ]
+        }),
+    ));
+    r.sections.push(Section::new(
+        "Named but not posted for this branch",
+        &["context", "file", "why"],
+        a.silent
             .iter()
-            .map(|e| {
-                vec![
-                    e.context.clone(),
-                    format!("{}:{}", e.file, e.line),
-                    e.job.clone(),
-                    if e.conditions.is_empty() { "no" } else { "yes" }.into(),
-                ]
-            })
-            .collect(),
-    });
-    if !a.silent.is_empty() {
-        r.sections.push(Section {
-            title: "Named but not posted for this branch".into(),
-            headers: vec!["context".into(), "file".into(), "why".into()],
-            rows: a
-                .silent
-                .iter()
-                .map(|s| vec![s.context.clone(), s.file.clone(), s.reason.clone()])
-                .collect(),
-        });
-    }
+            .map(|s| vec![s.context.clone(), s.file.clone(), s.reason.clone()]),
+    ));
+    // An empty table says nothing the facts above do not.
+    r.sections.retain(|s| s.total() > 0);
 
     let d = &mut r.details;
-    d.insert("repository".into(), json!(f.repo));
-    d.insert("branch".into(), json!(f.branch));
+    d.insert("repository", json!(f.repo));
+    d.insert("branch", json!(f.branch));
     d.insert(
-        "flavor".into(),
+        "flavor",
         match &f.flavor {
             Some((fl, src)) => json!({"name": fl.as_str(), "source": src}),
             None => Value::Null,
         },
     );
     d.insert(
-        "forge_version".into(),
+        "forge_version",
         match &f.version {
             Some(v) => json!({"version": v.version.to_string(), "source": v.source, "rules": v.rules.to_string()}),
             None => Value::Null,
         },
     );
-    d.insert(
-        "rule".into(),
-        json!({"name": f.rule, "source": f.required_source}),
-    );
-    d.insert("required".into(), json!(f.required));
-    d.insert(
-        "emitted".into(),
-        Value::Array(
-            a.emitters
-                .iter()
-                .map(|e| {
-                    json!({
-                        "context": e.context, "file": e.file, "line": e.line, "job": e.job,
-                        "event": e.event, "conditions": e.condition_texts(),
-                    })
-                })
-                .collect(),
-        ),
-    );
-    d.insert(
-        "not_emitted".into(),
-        Value::Array(
-            a.silent
-                .iter()
-                .map(|s| json!({"context": s.context, "file": s.file, "job": s.job, "reason": s.reason}))
-                .collect(),
-        ),
-    );
-    d.insert(
-        "unresolved".into(),
-        Value::Array(
-            a.unresolved
-                .iter()
-                .map(|u| {
-                    json!({"template": u.template, "file": u.file, "line": u.line, "job": u.job, "reason": u.reason})
-                })
-                .collect(),
-        ),
-    );
-    d.insert(
-        "workflows".into(),
-        json!({"folders": f.dirs, "files": f.files, "read": f.workflows_read, "none": f.no_workflows}),
-    );
-    d.insert("requests".into(), json!(f.requests));
-    // An empty table says nothing the facts above do not.
-    r.sections.retain(|s| !s.rows.is_empty());
+    d.insert("rule", json!({"name": f.rule, "source": f.required_source}));
+    let workflows = json!({"folders": f.dirs, "files": f.files, "read": f.workflows_read, "none": f.no_workflows});
+    let requests = f.requests;
+    // The long lists move into the report as they are and are serialised when it is written.
+    let a = f.analysis;
+    d.insert_typed("required", f.required);
+    d.insert_typed("emitted", a.emitters);
+    d.insert_typed("not_emitted", a.silent);
+    d.insert_typed("unresolved", a.unresolved);
+    d.insert("workflows", workflows);
+    d.insert("requests", json!(requests));
     r
 }

@@ -148,21 +148,15 @@ fn combine(results: &[RepoResult], s: &Sweep) -> Report {
             }
             r.findings.push(f);
         }
-        let fact = |k: &str| {
-            res.report
-                .facts
-                .iter()
-                .find(|(n, _)| n == k)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_else(|| "-".into())
-        };
+        let t = &res.report.target;
+        let shown = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
         rows.push(vec![
             res.repo.clone(),
             verdict.as_str().into(),
             verdict.exit_code().to_string(),
             res.report.finding_count().to_string(),
-            fact("branch"),
-            fact("rule"),
+            shown(&t.branch),
+            shown(&t.rule),
         ]);
         let mut detail = serde_json::Map::new();
         detail.insert("repository".into(), json!(res.repo));
@@ -182,7 +176,7 @@ fn combine(results: &[RepoResult], s: &Sweep) -> Report {
             "requests",
         ] {
             if let Some(v) = res.report.details.get(key) {
-                detail.insert(key.into(), v.clone());
+                detail.insert(key.into(), v);
             }
         }
         repos.push(Value::Object(detail));
@@ -199,14 +193,12 @@ fn combine(results: &[RepoResult], s: &Sweep) -> Report {
         "result over all".into(),
         format!("{} (exit {})", verdict.as_str(), verdict.exit_code()),
     ));
-    r.sections.push(Section {
-        title: "Repositories".into(),
-        headers: ["repository", "result", "exit", "findings", "branch", "rule"]
-            .map(String::from)
-            .to_vec(),
+    r.sections.push(Section::new(
+        "Repositories",
+        &["repository", "result", "exit", "findings", "branch", "rule"],
         rows,
-    });
-    r.details.insert("owner".into(), json!(s.owner));
-    r.details.insert("repositories".into(), Value::Array(repos));
+    ));
+    r.details.insert("owner", json!(s.owner));
+    r.details.insert("repositories", Value::Array(repos));
     r
 }

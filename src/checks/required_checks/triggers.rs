@@ -24,6 +24,13 @@ pub struct Condition {
     pub unmet: Unmet,
 }
 
+/// In the JSON report a condition is its text.
+impl serde::Serialize for Condition {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.text)
+    }
+}
+
 impl Condition {
     pub fn waits(text: impl Into<String>) -> Condition {
         Condition {

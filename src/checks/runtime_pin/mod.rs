@@ -243,33 +243,25 @@ fn build(o: &Options, p: &Progress, findings: Vec<Finding>) -> Report {
     r.facts
         .push(("reads".into(), format!("{} in {waited}", p.reads)));
     if let Some(l) = &p.last {
-        r.sections.push(Section {
-            title: "Selected rows".into(),
-            headers: vec!["row".into(), "pinned".into(), "equals expected".into()],
-            rows: l
-                .pinned
-                .iter()
-                .enumerate()
-                .map(|(i, d)| {
-                    vec![
-                        (i + 1).to_string(),
-                        d.clone(),
-                        if *d == o.expected { "yes" } else { "no" }.into(),
-                    ]
-                })
-                .collect(),
-        });
-        r.sections.retain(|s| !s.rows.is_empty());
+        r.sections.push(Section::new(
+            "Selected rows",
+            &["row", "pinned", "equals expected"],
+            l.pinned.iter().enumerate().map(|(i, d)| {
+                vec![
+                    (i + 1).to_string(),
+                    d.clone(),
+                    if *d == o.expected { "yes" } else { "no" }.into(),
+                ]
+            }),
+        ));
+        r.sections.retain(|s| s.total() > 0);
     }
     let d = &mut r.details;
     match &o.source {
         Source::ControlPlane { url, selector } => {
+            d.insert("source", json!({"kind": "control-plane", "url": url}));
             d.insert(
-                "source".into(),
-                json!({"kind": "control-plane", "url": url}),
-            );
-            d.insert(
-                "selector".into(),
+                "selector",
                 json!({
                     "rows": selector.rows,
                     "match": selector.matches.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(),
@@ -280,7 +272,7 @@ fn build(o: &Options, p: &Progress, findings: Vec<Finding>) -> Report {
         Source::Registry { image, .. } => {
             let view = p.last.as_ref().and_then(|l| l.registry.as_ref());
             d.insert(
-                "source".into(),
+                "source",
                 json!({
                     "kind": "registry",
                     "image": image.to_string(),
@@ -292,17 +284,17 @@ fn build(o: &Options, p: &Progress, findings: Vec<Finding>) -> Report {
             );
         }
     }
-    d.insert("expected".into(), json!(o.expected));
-    d.insert("pinned".into(), json!(pinned));
+    d.insert("expected", json!(o.expected));
+    d.insert("pinned", json!(pinned));
     d.insert(
-        "rows_selected".into(),
+        "rows_selected",
         json!(p.last.as_ref().map(|l| l.rows_selected)),
     );
-    d.insert("reads".into(), json!(p.reads));
+    d.insert("reads", json!(p.reads));
     d.insert(
-        "waited_seconds".into(),
+        "waited_seconds",
         json!((p.waited.as_secs_f64() * 10.0).round() / 10.0),
     );
-    d.insert("wait_limit_seconds".into(), json!(o.wait.as_secs()));
+    d.insert("wait_limit_seconds", json!(o.wait.as_secs()));
     r
 }
