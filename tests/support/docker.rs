@@ -240,7 +240,10 @@ impl Lab {
         for r in refs {
             docker(&["push", "-q", r]);
         }
-        let mut rmi = vec!["rmi"];
+        // `--no-prune`: the untagged parent layers are the build cache other tests' builds may
+        // be using at this moment (pruning them made a concurrent `docker build` fail with
+        // "failed to get digest … no such file or directory").
+        let mut rmi = vec!["rmi", "--no-prune"];
         rmi.extend_from_slice(refs);
         docker(&rmi);
         for r in refs {
@@ -321,7 +324,7 @@ impl Drop for Lab {
         images.sort();
         images.dedup();
         if !images.is_empty() {
-            let mut args = vec!["rmi", "-f"];
+            let mut args = vec!["rmi", "-f", "--no-prune"];
             args.extend(images.iter().map(String::as_str));
             let _ = docker_raw(&args);
         }
