@@ -9,7 +9,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::Value;
 
-/// Writes one member's JSON (pretty, at indentation level 0).
+/// Writes one member's JSON, pretty-printed one level deep (as a member of the report object).
 type Writer = dyn Fn(&mut dyn Write) -> io::Result<()> + Send + Sync;
 
 #[derive(Clone)]
@@ -43,9 +43,7 @@ impl Details {
         key: impl Into<String>,
         value: T,
     ) {
-        let write = move |w: &mut dyn Write| -> io::Result<()> {
-            serde_json::to_writer_pretty(w, &value).map_err(io::Error::other)
-        };
+        let write = move |w: &mut dyn Write| -> io::Result<()> { nested(w, &value) };
         self.put(key.into(), Member::Typed(Arc::new(write)));
     }
 
@@ -78,12 +76,9 @@ impl Details {
             w.write_all(b",\n  ")?;
             serde_json::to_writer(&mut *w, k).map_err(io::Error::other)?;
             w.write_all(b": ")?;
-            let mut indented = Indent(&mut *w);
             match m {
-                Member::Value(v) => {
-                    serde_json::to_writer_pretty(&mut indented, v).map_err(io::Error::other)?
-                }
-                Member::Typed(write) => write(&mut indented)?,
+                Member::Value(v) => nested(w, v)?,
+                Member::Typed(write) => write(w)?,
             }
         }
         Ok(())
@@ -95,6 +90,7 @@ fn to_value(m: &Member) -> Value {
         Member::Value(v) => v.clone(),
         Member::Typed(write) => {
             let mut buf = Vec::new();
+            // Indentation is whitespace between tokens: it parses the same.
             match write(&mut buf) {
                 Ok(()) => serde_json::from_slice(&buf).unwrap_or(Value::Null),
                 Err(_) => Value::Null,
@@ -103,23 +99,93 @@ fn to_value(m: &Member) -> Value {
     }
 }
 
-/// Indents pretty JSON by one level: a line break in pretty JSON is always structural (strings
-/// escape theirs), so two spaces after each is exactly the nesting of a member.
-pub(super) struct Indent<'a>(pub &'a mut dyn Write);
+/// Writes `value` as pretty JSON whose lines after the first are indented one level, so that it
+/// reads as a member of the report object (what `to_string_pretty` of the whole report gives).
+pub(super) fn nested<T: Serialize + ?Sized>(w: &mut dyn Write, value: &T) -> io::Result<()> {
+    let mut ser = serde_json::Serializer::with_formatter(w, Nested::default());
+    value.serialize(&mut ser).map_err(io::Error::other)
+}
 
-impl Write for Indent<'_> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        let mut rest = buf;
-        while let Some(i) = rest.iter().position(|b| *b == b'\n') {
-            self.0.write_all(&rest[..=i])?;
-            self.0.write_all(b"  ")?;
-            rest = &rest[i + 1..];
+/// serde_json's `PrettyFormatter` (two spaces) starting one level deep.
+struct Nested {
+    level: usize,
+    has_value: bool,
+}
+
+impl Default for Nested {
+    fn default() -> Self {
+        Nested {
+            level: 1,
+            has_value: false,
         }
-        self.0.write_all(rest)?;
-        Ok(buf.len())
+    }
+}
+
+impl Nested {
+    fn indent<W: ?Sized + Write>(&self, w: &mut W) -> io::Result<()> {
+        for _ in 0..self.level {
+            w.write_all(b"  ")?;
+        }
+        Ok(())
     }
 
-    fn flush(&mut self) -> io::Result<()> {
-        self.0.flush()
+    fn open<W: ?Sized + Write>(&mut self, w: &mut W, c: &[u8]) -> io::Result<()> {
+        self.level += 1;
+        self.has_value = false;
+        w.write_all(c)
+    }
+
+    fn close<W: ?Sized + Write>(&mut self, w: &mut W, c: &[u8]) -> io::Result<()> {
+        self.level -= 1;
+        if self.has_value {
+            w.write_all(b"\n")?;
+            self.indent(w)?;
+        }
+        w.write_all(c)
+    }
+
+    fn item<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        w.write_all(if first { b"\n" } else { b",\n" })?;
+        self.indent(w)
+    }
+}
+
+impl serde_json::ser::Formatter for Nested {
+    fn begin_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.open(w, b"[")
+    }
+
+    fn end_array<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.close(w, b"]")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.item(w, first)
+    }
+
+    fn end_array_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
+    }
+
+    fn begin_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.open(w, b"{")
+    }
+
+    fn end_object<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        self.close(w, b"}")
+    }
+
+    fn begin_object_key<W: ?Sized + Write>(&mut self, w: &mut W, first: bool) -> io::Result<()> {
+        self.item(w, first)
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, w: &mut W) -> io::Result<()> {
+        w.write_all(b": ")
+    }
+
+    fn end_object_value<W: ?Sized + Write>(&mut self, _w: &mut W) -> io::Result<()> {
+        self.has_value = true;
+        Ok(())
     }
 }

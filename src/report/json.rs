@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde_json::{Map, Value, json};
 
-use super::details::Indent;
+use super::details::nested;
 use super::{Mode, Report};
 use crate::outcome::Verdict;
 
@@ -40,17 +40,9 @@ impl Document<'_> {
             ",\n  \"exit_code\": {},\n  \"findings\": ",
             self.verdict.exit_code()
         )?;
-        serde_json::to_writer_pretty(Indent(&mut *w), &r.findings).map_err(io::Error::other)?;
+        nested(w, &r.findings)?;
         r.details.write_members(w)?;
         w.write_all(b"\n}")
-    }
-
-    /// Bytes [`Self::write`] would write, counted without keeping them.
-    pub fn size(&self) -> usize {
-        let mut c = Count(0);
-        // Counting cannot fail; a serialisation error would show when writing for real.
-        let _ = self.write(&mut c);
-        c.0
     }
 
     pub fn value(&self) -> Value {
@@ -74,19 +66,6 @@ impl Document<'_> {
     /// The report as text of at most [`MAX_REPORT_BYTES`].
     pub fn render_capped(&self) -> String {
         render_capped(self.value())
-    }
-}
-
-struct Count(usize);
-
-impl Write for Count {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0 += buf.len();
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
     }
 }
 

@@ -234,22 +234,11 @@ pub fn deliver(
         mode: delivery.mode,
         verdict,
     };
-    let capped = (doc.size() > json::MAX_REPORT_BYTES).then(|| doc.render_capped());
-    let write_doc = |w: &mut dyn Write| -> std::io::Result<()> {
-        match &capped {
-            Some(text) => w.write_all(text.as_bytes()),
-            None => doc.write(w),
-        }
-    };
+    let mut file_ok = false;
     if let Some(path) = &delivery.report_file {
-        let written = std::fs::File::create(path).and_then(|f| {
-            let mut w = redact::Lines::new(std::io::BufWriter::new(f), redacting);
-            write_doc(&mut w)?;
-            w.write_all(b"\n")?;
-            w.finish()
-        });
-        if let Err(e) = written {
-            problems.push(format!("cannot write the report {}: {e}", path.display()));
+        match write_report_file(&doc, path, redacting) {
+            Ok(()) => file_ok = true,
+            Err(e) => problems.push(format!("cannot write the report {}: {e}", path.display())),
         }
     }
     if let Some(path) = &delivery.summary_file {
@@ -280,13 +269,13 @@ pub fn deliver(
     };
     let human_ok = human.write_all(log_text.as_bytes()).is_ok();
     let machine_ok = match machine {
-        Some(out) => {
-            let mut w = redact::Lines::new(std::io::BufWriter::new(out), redacting);
-            write_doc(&mut w)
-                .and_then(|_| w.write_all(b"\n"))
-                .and_then(|_| w.finish())
-                .is_ok()
-        }
+        // The file is the report as written (capped and redacted): copy it.
+        Some(out) => match (&delivery.report_file, file_ok) {
+            (Some(path), true) => std::fs::File::open(path)
+                .and_then(|mut f| std::io::copy(&mut f, out))
+                .is_ok(),
+            _ => write_report_to(&doc, out, redacting).is_ok(),
+        },
         None => true,
     };
 
@@ -297,6 +286,72 @@ pub fn deliver(
     match delivery.mode {
         Mode::Advisory => 0,
         Mode::Assert | Mode::Issue => final_verdict.exit_code(),
+    }
+}
+
+/// Streams the report into `path`; one past [`json::MAX_REPORT_BYTES`] is written again, cut.
+fn write_report_file(
+    doc: &json::Document,
+    path: &std::path::Path,
+    redacting: bool,
+) -> std::io::Result<()> {
+    let written = stream(doc, std::fs::File::create(path)?, redacting)?;
+    if written > json::MAX_REPORT_BYTES {
+        stream_text(
+            &doc.render_capped(),
+            std::fs::File::create(path)?,
+            redacting,
+        )?;
+    }
+    Ok(())
+}
+
+/// The report on a stream that cannot be rewound: built in memory, then written.
+fn write_report_to(
+    doc: &json::Document,
+    out: &mut dyn Write,
+    redacting: bool,
+) -> std::io::Result<()> {
+    let mut buf = Vec::new();
+    doc.write(&mut buf)?;
+    if buf.len() > json::MAX_REPORT_BYTES {
+        buf = doc.render_capped().into_bytes();
+    }
+    buf.push(b'\n');
+    let mut w = redact::Lines::new(out, redacting);
+    w.write_all(&buf)?;
+    w.finish()
+}
+
+/// Writes the report with a final line break through the redaction path; returns its size.
+fn stream(doc: &json::Document, f: std::fs::File, redacting: bool) -> std::io::Result<usize> {
+    let mut w = Counted(0, redact::Lines::new(std::io::BufWriter::new(f), redacting));
+    doc.write(&mut w)?;
+    w.write_all(b"\n")?;
+    let n = w.0;
+    w.1.finish()?;
+    Ok(n)
+}
+
+fn stream_text(text: &str, f: std::fs::File, redacting: bool) -> std::io::Result<()> {
+    let mut w = redact::Lines::new(std::io::BufWriter::new(f), redacting);
+    w.write_all(text.as_bytes())?;
+    w.write_all(b"\n")?;
+    w.finish()
+}
+
+/// Counts the bytes written through it.
+struct Counted<W: Write>(usize, W);
+
+impl<W: Write> Write for Counted<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.1.write(buf)?;
+        self.0 += n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.1.flush()
     }
 }
 

@@ -148,24 +148,108 @@ struct Ctx<'a> {
     branch: Option<&'a str>,
 }
 
+/// Workers that read workflow files at once, at most.
+const MAX_WORKERS: usize = 4;
+/// Fewer files than this per worker are not worth a thread.
+const FILES_PER_WORKER: usize = 16;
+
 pub fn analyse(files: &[WorkflowFile], b: &Behaviour, branch: Option<&str>) -> Analysis {
-    let ctx = Ctx {
-        by_path: files.iter().map(|f| (f.path.as_str(), f)).collect(),
-        callees: RefCell::new(HashMap::new()),
-        b,
-        branch,
-    };
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(MAX_WORKERS)
+        .min(files.len() / FILES_PER_WORKER);
+    analyse_on(files, b, branch, workers)
+}
+
+fn analyse_on(
+    files: &[WorkflowFile],
+    b: &Behaviour,
+    branch: Option<&str>,
+    workers: usize,
+) -> Analysis {
+    let ctx = Ctx::new(files, b, branch);
     let mut a = Analysis::default();
     let mut total = 0usize;
-    for file in files {
-        let budget = MAX_CONTEXTS_PER_FILE.min(MAX_CONTEXTS.saturating_sub(total));
-        let before = a.emitters.len() + a.unresolved.len() + a.silent.len();
-        if let Err(broken) = analyse_file(file, &ctx, budget, &mut a) {
-            a.broken.push(broken);
+    if workers <= 1 {
+        for file in files {
+            let budget = MAX_CONTEXTS_PER_FILE.min(MAX_CONTEXTS.saturating_sub(total));
+            total += one_file(file, &ctx, budget, &mut a);
         }
-        total += a.emitters.len() + a.unresolved.len() + a.silent.len() - before;
+        return a;
+    }
+    // Files are parsed and named on every core, each worker with its own called-workflow cache,
+    // then merged in file order. The global cap is shared as the workers go, so hostile input
+    // stops early on every core; the merge then applies it exactly as one pass in file order
+    // would, analysing a file again only where the two budgets differ near the cap.
+    let spent = std::sync::atomic::AtomicUsize::new(0);
+    let chunk = files.len().div_ceil(workers);
+    let parts: Vec<Vec<(usize, Analysis)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = files
+            .chunks(chunk)
+            .map(|part| {
+                let spent = &spent;
+                scope.spawn(move || {
+                    let ctx = Ctx::new(files, b, branch);
+                    part.iter()
+                        .map(|file| {
+                            use std::sync::atomic::Ordering::Relaxed;
+                            let used = spent.load(Relaxed);
+                            let budget =
+                                MAX_CONTEXTS_PER_FILE.min(MAX_CONTEXTS.saturating_sub(used));
+                            let mut one = Analysis::default();
+                            spent.fetch_add(one_file(file, &ctx, budget, &mut one), Relaxed);
+                            (budget, one)
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    for (file, (used, one)) in files.iter().zip(parts.into_iter().flatten()) {
+        let budget = MAX_CONTEXTS_PER_FILE.min(MAX_CONTEXTS.saturating_sub(total));
+        let count = one.emitters.len() + one.unresolved.len() + one.silent.len();
+        if used != budget && (count > budget || used < MAX_CONTEXTS_PER_FILE) {
+            total += one_file(file, &ctx, budget, &mut a);
+        } else {
+            total += count;
+            a.append(one);
+        }
     }
     a
+}
+
+/// Analyses one file into `a`; returns the contexts it added.
+fn one_file(file: &WorkflowFile, ctx: &Ctx, budget: usize, a: &mut Analysis) -> usize {
+    let before = a.emitters.len() + a.unresolved.len() + a.silent.len();
+    if let Err(broken) = analyse_file(file, ctx, budget, a) {
+        a.broken.push(broken);
+    }
+    a.emitters.len() + a.unresolved.len() + a.silent.len() - before
+}
+
+impl Analysis {
+    fn append(&mut self, mut other: Analysis) {
+        self.emitters.append(&mut other.emitters);
+        self.unresolved.append(&mut other.unresolved);
+        self.broken.append(&mut other.broken);
+        self.silent.append(&mut other.silent);
+        self.jobs.append(&mut other.jobs);
+    }
+}
+
+impl<'a> Ctx<'a> {
+    fn new(files: &'a [WorkflowFile], b: &'a Behaviour, branch: Option<&'a str>) -> Ctx<'a> {
+        Ctx {
+            by_path: files.iter().map(|f| (f.path.as_str(), f)).collect(),
+            callees: RefCell::new(HashMap::new()),
+            b,
+            branch,
+        }
+    }
 }
 
 /// The file's contexts are over the budget: one capped entry stands for all of them.
@@ -829,4 +913,61 @@ fn display_width(c: char) -> usize {
         | 0xFE00..=0xFE0F | 0xFE20..=0xFE2F | 0xE0100..=0xE01EF
     );
     if narrow { 1 } else { 2 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forge::version::Flavor;
+
+    /// Files analysed on several workers give what one pass in file order gives, in that order:
+    /// contexts, silent ones, unresolved and broken files, and called workflows read by each
+    /// worker on its own.
+    #[test]
+    fn workers_merge_to_the_single_pass_result() {
+        let mut files = vec![WorkflowFile {
+            path: ".gitea/workflows/lib.yml".into(),
+            entry: "lib.yml".into(),
+            text: "on: workflow_call\njobs:\n  inner:\n    runs-on: x\n    steps: [{run: x}]\n"
+                .into(),
+        }];
+        for i in 0..70 {
+            let text = match i % 5 {
+                0 => format!(
+                    "name: w{i}\non: [pull_request]\njobs:\n  t:\n    strategy:\n      matrix:\n        v: [1, 2, {i}]\n    runs-on: x\n    steps: [{{run: x}}]\n"
+                ),
+                1 => format!(
+                    "name: w{i}\non:\n  pull_request:\n    branches: [release/**]\njobs:\n  a: {{runs-on: x, steps: [{{run: x}}]}}\n"
+                ),
+                2 => format!(
+                    "name: w{i}\non: [pull_request]\njobs:\n  c:\n    uses: ./.gitea/workflows/lib.yml\n"
+                ),
+                3 => format!(
+                    "name: w{i}\non: [pull_request]\njobs:\n  u:\n    name: ${{{{ secrets.X }}}}\n    strategy: {{matrix: {{v: [1]}}}}\n    runs-on: x\n    steps: [{{run: x}}]\n"
+                ),
+                _ => format!("name: w{i}\non: [pull_request\n"),
+            };
+            files.push(WorkflowFile {
+                path: format!(".gitea/workflows/w{i}.yml"),
+                entry: format!("w{i}.yml"),
+                text,
+            });
+        }
+        for flavor in [Flavor::Gitea, Flavor::Forgejo] {
+            let b = Behaviour::newest(flavor);
+            let one = analyse_on(&files, &b, Some("main"), 1);
+            let many = analyse_on(&files, &b, Some("main"), 3);
+            assert!(one.emitters.len() > 50, "{}", one.emitters.len());
+            assert!(!one.broken.is_empty(), "broken");
+            assert!(!one.unresolved.is_empty(), "unresolved");
+            assert_eq!(one.emitters, many.emitters);
+            assert_eq!(one.unresolved, many.unresolved);
+            assert_eq!(one.broken, many.broken);
+            assert_eq!(one.jobs, many.jobs);
+            assert_eq!(
+                one.silent.iter().map(|s| &s.context).collect::<Vec<_>>(),
+                many.silent.iter().map(|s| &s.context).collect::<Vec<_>>()
+            );
+        }
+    }
 }

@@ -167,6 +167,35 @@ impl RequiredSet {
     }
 }
 
+/// Whether `text` matches the `/`-separated glob `pattern` (branch filters, activity types).
+/// Most filters are plain names (`main`, `opened`): compared as strings. Compiled globs are
+/// cached per thread, since every workflow repeats the same few (`release/**`).
+pub fn branch_glob_matches(pattern: &str, text: &str) -> Result<bool, String> {
+    if is_literal(pattern) {
+        return Ok(pattern == text);
+    }
+    thread_local! {
+        static CACHE: std::cell::RefCell<HashMap<String, Result<GlobMatcher, String>>> =
+            std::cell::RefCell::new(HashMap::new());
+    }
+    /// Distinct globs cached per thread at most; past it the cache starts over.
+    const CACHED: usize = 1024;
+    CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if !c.contains_key(pattern) {
+            if c.len() >= CACHED {
+                c.clear();
+            }
+            c.insert(pattern.to_string(), branch_glob(pattern));
+        }
+        match c.get(pattern) {
+            Some(Ok(m)) => Ok(m.is_match(text)),
+            Some(Err(e)) => Err(e.clone()),
+            None => branch_glob(pattern).map(|m| m.is_match(text)),
+        }
+    })
+}
+
 /// A glob with `/` as separator, for branch-rule names and branch filters.
 pub fn branch_glob(pattern: &str) -> Result<GlobMatcher, String> {
     GlobBuilder::new(pattern)
@@ -191,8 +220,7 @@ pub fn filter_selects(patterns: &[String], branch: &str, ignore: bool) -> Option
         if body.contains('?') || body.contains('+') {
             return None;
         }
-        let m = branch_glob(body).ok()?;
-        if m.is_match(branch) {
+        if branch_glob_matches(body, branch).ok()? {
             matched = !neg;
         }
     }

@@ -23,7 +23,38 @@ pub struct Suggester<'a> {
     /// Lower-cased workflow part → indices into `contexts`.
     by_workflow: HashMap<String, Vec<u32>>,
     /// Trigram → indices of the contexts holding it (built on first need).
-    trigrams: OnceLock<HashMap<u64, Vec<u32>>>,
+    trigrams: OnceLock<Postings>,
+}
+
+/// An inverted index as three flat arrays (no map of vectors: building one for 30,000
+/// contexts cost more than all the suggestions): the distinct trigrams in ascending order,
+/// where each one's postings start in `items`, and the postings.
+#[derive(Default)]
+struct Postings {
+    keys: Vec<u64>,
+    starts: Vec<u32>,
+    items: Vec<u32>,
+}
+
+impl Postings {
+    fn get(&self, t: u64) -> &[u32] {
+        let Ok(k) = self.keys.binary_search(&t) else {
+            return &[];
+        };
+        let start = self.starts.get(k).copied().unwrap_or(0) as usize;
+        let end = self
+            .starts
+            .get(k + 1)
+            .map_or(self.items.len(), |e| *e as usize);
+        self.items.get(start..end).unwrap_or(&[])
+    }
+}
+
+/// Per-thread scratch for counting shared trigrams: a count per context, and which are set.
+#[derive(Default)]
+pub struct Scratch {
+    counts: Vec<u32>,
+    touched: Vec<u32>,
 }
 
 /// The workflow part of a context (before the last ` / ` that precedes the job part): a
@@ -65,23 +96,33 @@ impl<'a> Suggester<'a> {
         }
     }
 
-    fn index(&self) -> &HashMap<u64, Vec<u32>> {
+    fn index(&self) -> &Postings {
         self.trigrams.get_or_init(|| {
-            let mut idx: HashMap<u64, Vec<u32>> = HashMap::new();
+            let mut pairs: Vec<(u64, u32)> = Vec::new();
             for (i, (_, lower)) in self.contexts.iter().enumerate() {
-                for t in trigrams_of(lower) {
-                    idx.entry(t).or_default().push(i as u32);
+                pairs.extend(trigrams_of(lower).into_iter().map(|t| (t, i as u32)));
+            }
+            pairs.sort_unstable();
+            let common = ((self.contexts.len() as f64) * COMMON).max(16.0) as usize;
+            let mut p = Postings::default();
+            for group in pairs.chunk_by(|a, b| a.0 == b.0) {
+                if group.len() <= common {
+                    p.keys.push(group[0].0);
+                    p.starts.push(p.items.len() as u32);
+                    p.items.extend(group.iter().map(|(_, i)| *i));
                 }
             }
-            let common = ((self.contexts.len() as f64) * COMMON).max(16.0) as usize;
-            idx.retain(|_, posting| posting.len() <= common);
-            idx
+            p
         })
     }
 
     /// The closest contexts to `required`, best first; the orphan's own workflow's contexts come
     /// before others that score alike.
     pub fn suggest(&self, required: &str) -> Vec<String> {
+        self.suggest_with(required, &mut Scratch::default())
+    }
+
+    fn suggest_with(&self, required: &str, scratch: &mut Scratch) -> Vec<String> {
         let want = required.to_lowercase();
         let own: &[u32] = self
             .by_workflow
@@ -95,7 +136,7 @@ impl<'a> Suggester<'a> {
             .filter(|(s, _, _)| *s >= SUGGEST_AT)
             .collect();
         if scored.len() < SUGGESTIONS {
-            for (rank, i) in self.candidates(&want).into_iter().enumerate() {
+            for (rank, i) in self.candidates(&want, scratch).into_iter().enumerate() {
                 if !own.contains(&i) {
                     let s = self.score(&want, i);
                     if s >= SUGGEST_AT {
@@ -121,17 +162,27 @@ impl<'a> Suggester<'a> {
     }
 
     /// The contexts sharing the most uncommon trigrams with `want`, at most [`CANDIDATES`].
-    fn candidates(&self, want: &str) -> Vec<u32> {
+    fn candidates(&self, want: &str, scratch: &mut Scratch) -> Vec<u32> {
         let idx = self.index();
-        let mut counts: HashMap<u32, u32> = HashMap::new();
+        let Scratch { counts, touched } = scratch;
+        counts.resize(self.contexts.len(), 0);
         for t in trigrams_of(want) {
-            if let Some(posting) = idx.get(&t) {
-                for i in posting {
-                    *counts.entry(*i).or_default() += 1;
+            for &i in idx.get(t) {
+                if let Some(c) = counts.get_mut(i as usize) {
+                    if *c == 0 {
+                        touched.push(i);
+                    }
+                    *c += 1;
                 }
             }
         }
-        let mut ranked: Vec<(u32, u32)> = counts.into_iter().collect();
+        let mut ranked: Vec<(u32, u32)> = touched
+            .drain(..)
+            .map(|i| {
+                let c = counts.get_mut(i as usize).map_or(0, std::mem::take);
+                (i, c)
+            })
+            .collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked.truncate(CANDIDATES);
         ranked.into_iter().map(|(i, _)| i).collect()
@@ -144,7 +195,11 @@ pub fn suggest_all(s: &Suggester, orphans: &[&str]) -> Vec<Vec<String>> {
         .map_or(1, |n| n.get())
         .min(8);
     if threads < 2 || orphans.len() < 64 {
-        return orphans.iter().map(|o| s.suggest(o)).collect();
+        let mut scratch = Scratch::default();
+        return orphans
+            .iter()
+            .map(|o| s.suggest_with(o, &mut scratch))
+            .collect();
     }
     // Build the shared index once before the threads start.
     let _ = s.index();
@@ -152,7 +207,14 @@ pub fn suggest_all(s: &Suggester, orphans: &[&str]) -> Vec<Vec<String>> {
     std::thread::scope(|scope| {
         let parts: Vec<_> = orphans
             .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(|o| s.suggest(o)).collect::<Vec<_>>()))
+            .map(|part| {
+                scope.spawn(move || {
+                    let mut scratch = Scratch::default();
+                    part.iter()
+                        .map(|o| s.suggest_with(o, &mut scratch))
+                        .collect::<Vec<_>>()
+                })
+            })
             .collect();
         parts
             .into_iter()

@@ -318,9 +318,7 @@ fn pull_request(
 
 /// Activity types are matched as globs after the forge maps its own names.
 fn type_matches(pattern: &str, activity: &str) -> bool {
-    super::patterns::branch_glob(pattern)
-        .map(|g| g.is_match(activity))
-        .unwrap_or(false)
+    super::patterns::branch_glob_matches(pattern, activity).unwrap_or(false)
 }
 
 #[cfg(test)]
