@@ -5,7 +5,6 @@
 //! orphans against tens of thousands of contexts then cost milliseconds, not minutes.
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
 
 /// Suggestions must look at least this close to the required context.
 const SUGGEST_AT: f64 = 0.7;
@@ -22,31 +21,23 @@ pub struct Suggester<'a> {
     contexts: Vec<(&'a str, String)>,
     /// Lower-cased workflow part → indices into `contexts`.
     by_workflow: HashMap<String, Vec<u32>>,
-    /// Trigram → indices of the contexts holding it (built on first need).
-    trigrams: OnceLock<Postings>,
 }
 
-/// An inverted index as three flat arrays (no map of vectors: building one for 30,000
-/// contexts cost more than all the suggestions): the distinct trigrams in ascending order,
-/// where each one's postings start in `items`, and the postings.
-#[derive(Default)]
+/// Which contexts hold each trigram of the orphans being looked up — only theirs: indexing
+/// every trigram of 30,000 contexts cost more than all the suggestions.
 struct Postings {
+    /// The orphans' distinct trigrams, ascending.
     keys: Vec<u64>,
-    starts: Vec<u32>,
-    items: Vec<u32>,
+    /// Per key, the contexts holding it (empty when too common to tell contexts apart).
+    lists: Vec<Vec<u32>>,
 }
 
 impl Postings {
     fn get(&self, t: u64) -> &[u32] {
-        let Ok(k) = self.keys.binary_search(&t) else {
-            return &[];
-        };
-        let start = self.starts.get(k).copied().unwrap_or(0) as usize;
-        let end = self
-            .starts
-            .get(k + 1)
-            .map_or(self.items.len(), |e| *e as usize);
-        self.items.get(start..end).unwrap_or(&[])
+        match self.keys.binary_search(&t) {
+            Ok(k) => self.lists.get(k).map_or(&[], Vec::as_slice),
+            Err(_) => &[],
+        }
     }
 }
 
@@ -64,12 +55,17 @@ fn workflow_part(lower: &str) -> &str {
     lower.rsplit_once(" / ").map_or("", |(w, _)| w)
 }
 
+/// Every trigram of characters in `lower`, packed 21 bits per character, in text order.
+fn trigrams(lower: &str) -> impl Iterator<Item = u64> + '_ {
+    let mut window = 0u64;
+    lower.chars().enumerate().filter_map(move |(n, c)| {
+        window = ((window << 21) | c as u64) & ((1u64 << 63) - 1);
+        (n >= 2).then_some(window)
+    })
+}
+
 fn trigrams_of(lower: &str) -> Vec<u64> {
-    let chars: Vec<char> = lower.chars().collect();
-    let mut out: Vec<u64> = chars
-        .windows(3)
-        .map(|w| ((w[0] as u64) << 42) | ((w[1] as u64) << 21) | (w[2] as u64))
-        .collect();
+    let mut out: Vec<u64> = trigrams(lower).collect();
     out.sort_unstable();
     out.dedup();
     out
@@ -92,38 +88,45 @@ impl<'a> Suggester<'a> {
         Suggester {
             contexts,
             by_workflow,
-            trigrams: OnceLock::new(),
         }
     }
 
-    fn index(&self) -> &Postings {
-        self.trigrams.get_or_init(|| {
-            let mut pairs: Vec<(u64, u32)> = Vec::new();
-            for (i, (_, lower)) in self.contexts.iter().enumerate() {
-                pairs.extend(trigrams_of(lower).into_iter().map(|t| (t, i as u32)));
-            }
-            pairs.sort_unstable();
-            let common = ((self.contexts.len() as f64) * COMMON).max(16.0) as usize;
-            let mut p = Postings::default();
-            for group in pairs.chunk_by(|a, b| a.0 == b.0) {
-                if group.len() <= common {
-                    p.keys.push(group[0].0);
-                    p.starts.push(p.items.len() as u32);
-                    p.items.extend(group.iter().map(|(_, i)| *i));
+    /// The postings of the trigrams of `wants` (lower-cased), in one pass over the contexts.
+    fn index(&self, wants: &[String]) -> Postings {
+        let mut keys: Vec<u64> = wants.iter().flat_map(|w| trigrams(w)).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); keys.len()];
+        for (i, (_, lower)) in self.contexts.iter().enumerate() {
+            for t in trigrams(lower) {
+                if let Ok(k) = keys.binary_search(&t)
+                    && let Some(list) = lists.get_mut(k)
+                    && list.last() != Some(&(i as u32))
+                {
+                    list.push(i as u32);
                 }
             }
-            p
-        })
+        }
+        let common = ((self.contexts.len() as f64) * COMMON).max(16.0) as usize;
+        for list in &mut lists {
+            if list.len() > common {
+                *list = Vec::new();
+            }
+        }
+        Postings { keys, lists }
     }
 
     /// The closest contexts to `required`, best first; the orphan's own workflow's contexts come
     /// before others that score alike.
     pub fn suggest(&self, required: &str) -> Vec<String> {
-        self.suggest_with(required, &mut Scratch::default())
+        let want = required.to_lowercase();
+        let idx = self.index(std::slice::from_ref(&want));
+        self.suggest_with(&want, &idx, &mut Scratch::default())
     }
 
-    fn suggest_with(&self, required: &str, scratch: &mut Scratch) -> Vec<String> {
-        let want = required.to_lowercase();
+    /// `want` is the orphan lower-cased; `idx` holds its trigrams.
+    fn suggest_with(&self, want: &str, idx: &Postings, scratch: &mut Scratch) -> Vec<String> {
+        let want = want.to_string();
         let own: &[u32] = self
             .by_workflow
             .get(workflow_part(&want))
@@ -136,7 +139,7 @@ impl<'a> Suggester<'a> {
             .filter(|(s, _, _)| *s >= SUGGEST_AT)
             .collect();
         if scored.len() < SUGGESTIONS {
-            for (rank, i) in self.candidates(&want, scratch).into_iter().enumerate() {
+            for (rank, i) in self.candidates(&want, idx, scratch).into_iter().enumerate() {
                 if !own.contains(&i) {
                     let s = self.score(&want, i);
                     if s >= SUGGEST_AT {
@@ -162,8 +165,7 @@ impl<'a> Suggester<'a> {
     }
 
     /// The contexts sharing the most uncommon trigrams with `want`, at most [`CANDIDATES`].
-    fn candidates(&self, want: &str, scratch: &mut Scratch) -> Vec<u32> {
-        let idx = self.index();
+    fn candidates(&self, want: &str, idx: &Postings, scratch: &mut Scratch) -> Vec<u32> {
         let Scratch { counts, touched } = scratch;
         counts.resize(self.contexts.len(), 0);
         for t in trigrams_of(want) {
@@ -191,27 +193,28 @@ impl<'a> Suggester<'a> {
 
 /// Suggestions for many orphans, spread over the cores when there are many.
 pub fn suggest_all(s: &Suggester, orphans: &[&str]) -> Vec<Vec<String>> {
+    let wants: Vec<String> = orphans.iter().map(|o| o.to_lowercase()).collect();
+    let idx = s.index(&wants);
+    let idx = &idx;
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
-    if threads < 2 || orphans.len() < 64 {
+    if threads < 2 || wants.len() < 64 {
         let mut scratch = Scratch::default();
-        return orphans
+        return wants
             .iter()
-            .map(|o| s.suggest_with(o, &mut scratch))
+            .map(|w| s.suggest_with(w, idx, &mut scratch))
             .collect();
     }
-    // Build the shared index once before the threads start.
-    let _ = s.index();
-    let chunk = orphans.len().div_ceil(threads);
+    let chunk = wants.len().div_ceil(threads);
     std::thread::scope(|scope| {
-        let parts: Vec<_> = orphans
+        let parts: Vec<_> = wants
             .chunks(chunk)
             .map(|part| {
                 scope.spawn(move || {
                     let mut scratch = Scratch::default();
                     part.iter()
-                        .map(|o| s.suggest_with(o, &mut scratch))
+                        .map(|w| s.suggest_with(w, idx, &mut scratch))
                         .collect::<Vec<_>>()
                 })
             })
