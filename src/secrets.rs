@@ -82,6 +82,40 @@ pub fn any() -> bool {
     REGISTRY.read().map(|r| !r.is_empty()).unwrap_or(true)
 }
 
+/// A position at or before `at` where `text` may be split without cutting through any
+/// registered secret, so that the two parts can be redacted apart (a stream too long to hold).
+pub fn safe_cut(text: &str, at: usize) -> usize {
+    let floor = |mut i: usize| {
+        i = i.min(text.len());
+        while !text.is_char_boundary(i) {
+            i -= 1;
+        }
+        i
+    };
+    let Ok(r) = REGISTRY.read() else {
+        return 0;
+    };
+    let mut cut = floor(at);
+    loop {
+        let mut moved = false;
+        for s in r.iter() {
+            let lo = floor(cut.saturating_sub(s.len()));
+            let hi = floor(cut + s.len());
+            let spanning = text[lo..hi]
+                .match_indices(s.as_str())
+                .map(|(i, _)| lo + i)
+                .find(|start| *start < cut && start + s.len() > cut);
+            if let Some(start) = spanning {
+                cut = start;
+                moved = true;
+            }
+        }
+        if !moved {
+            return cut;
+        }
+    }
+}
+
 /// `text` with every registered secret replaced by `***`. Borrowed when nothing matched.
 pub fn redact(text: &str) -> Cow<'_, str> {
     let Ok(r) = REGISTRY.read() else {
@@ -134,6 +168,17 @@ mod tests {
         assert!(p.contains(&"first-line\\nsecond\\n::stop-commands::x\\n}".to_string()));
         let q = pieces("pa\"ss\\word");
         assert!(q.contains(&"pa\\\"ss\\\\word".to_string()), "{q:?}");
+    }
+
+    #[test]
+    fn a_stream_is_cut_only_where_no_secret_spans_the_cut() {
+        register("cut-secret\"x");
+        let text = format!("{}cut-secret\\\"x tail", "a".repeat(20));
+        let at = 20 + 5;
+        let cut = safe_cut(&text, at);
+        assert_eq!(cut, 20);
+        assert_eq!(safe_cut(&text, 10), 10);
+        assert_eq!(safe_cut("é", 1), 0);
     }
 
     #[test]

@@ -271,9 +271,12 @@ pub fn deliver(
     let machine_ok = match machine {
         // The file is the report as written (capped and redacted): copy it.
         Some(out) => match (&delivery.report_file, file_ok) {
-            (Some(path), true) => std::fs::File::open(path)
-                .and_then(|mut f| std::io::copy(&mut f, out))
-                .is_ok(),
+            // Only a regular file reads back what was written (not /dev/null, a FIFO, a tty).
+            (Some(path), true) if std::fs::metadata(path).is_ok_and(|m| m.is_file()) => {
+                std::fs::File::open(path)
+                    .and_then(|mut f| std::io::copy(&mut f, out))
+                    .is_ok()
+            }
             _ => write_report_to(&doc, out, redacting).is_ok(),
         },
         None => true,

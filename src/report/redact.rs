@@ -15,6 +15,8 @@ pub struct Lines<W: Write> {
 /// A line longer than this is redacted and written in pieces rather than buffered without
 /// bound: pretty JSON lines are short, but a string value can be long.
 const MAX_LINE: usize = 1024 * 1024;
+/// Bytes held back at a cut, for a secret whose end has not arrived yet.
+const CUT_MARGIN: usize = 64 * 1024;
 
 impl<W: Write> Lines<W> {
     pub fn new(inner: W, redacting: bool) -> Self {
@@ -56,20 +58,48 @@ impl<W: Write> Write for Lines<W> {
         }
         self.line.extend_from_slice(rest);
         if self.line.len() > MAX_LINE {
-            // Cut at a character boundary; a secret spanning the cut is the price of bounding
-            // memory on a line no renderer of driftgate's produces.
-            let cut = (0..=4)
-                .map(|k| self.line.len() - k)
-                .find(|&n| std::str::from_utf8(&self.line[..n]).is_ok())
-                .unwrap_or(self.line.len());
-            let tail = self.line.split_off(cut);
-            self.emit()?;
-            self.line = tail;
+            // Cut where no secret spans the cut (the escaped form of one may arrive in several
+            // writes), at a character boundary.
+            let valid = match std::str::from_utf8(&self.line) {
+                Ok(t) => t.len(),
+                Err(e) => e.valid_up_to(),
+            };
+            let text = String::from_utf8_lossy(&self.line[..valid]);
+            let cut = crate::secrets::safe_cut(&text, valid.saturating_sub(CUT_MARGIN));
+            if cut > 0 {
+                let tail = self.line.split_off(cut);
+                self.emit()?;
+                self.line = tail;
+            }
         }
         Ok(buf.len())
     }
 
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A secret written in pieces (as serde_json writes an escaped string) right where a long
+    /// line is cut is still redacted whole.
+    #[test]
+    fn a_secret_at_the_cut_of_a_long_line_is_redacted() {
+        crate::secrets::register("hunter2\"x-long");
+        let mut out = Vec::new();
+        let mut w = Lines::new(&mut out, true);
+        let filler = "a".repeat(MAX_LINE - 3);
+        w.write_all(filler.as_bytes()).expect("write");
+        for piece in ["hunter2", "\\\"", "x-long", " end\n"] {
+            w.write_all(piece.as_bytes()).expect("write");
+        }
+        w.finish().expect("finish");
+        let text = String::from_utf8(out).expect("utf-8");
+        assert!(!text.contains("hunter2"), "leaked at the cut");
+        assert!(text.ends_with("a*** end\n"));
+        assert_eq!(text.len(), filler.len() + " end\n".len() + 3);
     }
 }

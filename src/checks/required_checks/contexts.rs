@@ -212,7 +212,9 @@ fn analyse_on(
     for (file, (used, one)) in files.iter().zip(parts.into_iter().flatten()) {
         let budget = MAX_CONTEXTS_PER_FILE.min(MAX_CONTEXTS.saturating_sub(total));
         let count = one.emitters.len() + one.unresolved.len() + one.silent.len();
-        if used != budget && (count > budget || used < MAX_CONTEXTS_PER_FILE) {
+        // Near the cap a worker's budget differs from the one pass's: the cut, or the reason
+        // given for it, could differ, so the file is analysed again with the exact budget.
+        if used != budget {
             total += one_file(file, &ctx, budget, &mut a);
         } else {
             total += count;

@@ -60,25 +60,22 @@ pub(super) fn build(f: Facts, findings: Vec<Finding>) -> Report {
     // Who posts each required pattern shown in the table (the first rows; the JSON report has
     // the patterns and every emitted context): one match per emitted context against them.
     let shown: Vec<String> = f.required.iter().take(SECTION_ROWS).cloned().collect();
-    let mut posted_by: Vec<BTreeSet<String>> = vec![BTreeSet::new(); shown.len()];
+    let mut posted_by: HashMap<String, BTreeSet<String>> = HashMap::new();
     if f.set.is_some()
         && let Ok(small) = RequiredSet::new(&shown)
     {
-        let index: HashMap<&str, usize> = shown
-            .iter()
-            .enumerate()
-            .rev()
-            .map(|(i, t)| (t.as_str(), i))
-            .collect();
         for e in &a.emitters {
             for k in small.matching(&e.context) {
-                let at = small.patterns.get(k).and_then(|p| index.get(p.as_str()));
-                if let Some(by) = at.and_then(|i| posted_by.get_mut(*i)) {
-                    by.insert(format!("{} job {}", e.file, e.job));
+                if let Some(p) = small.patterns.get(k) {
+                    posted_by
+                        .entry(p.clone())
+                        .or_default()
+                        .insert(format!("{} job {}", e.file, e.job));
                 }
             }
         }
     }
+    let nobody = BTreeSet::new();
     let mut status: HashMap<&str, &str> = HashMap::new();
     for x in r.findings.iter().filter(|x| x.kind != "extra") {
         status.entry(x.subject.as_str()).or_insert(x.kind);
@@ -86,7 +83,8 @@ pub(super) fn build(f: Facts, findings: Vec<Finding>) -> Report {
     let mut required = Section::new(
         "Required contexts",
         &["required", "status", "posted by"],
-        shown.iter().zip(&posted_by).map(|(text, by)| {
+        shown.iter().map(|text| {
+            let by = posted_by.get(text).unwrap_or(&nobody);
             vec![
                 text.clone(),
                 status

@@ -12,6 +12,8 @@ const SUGGEST_AT: f64 = 0.7;
 const SUGGESTIONS: usize = 3;
 /// Candidates scored per orphan when its own workflow has none close enough.
 const CANDIDATES: usize = 48;
+/// An orphan's own workflow is scored whole up to this many contexts.
+const OWN_SCORED: usize = 512;
 /// A trigram found in more than this share of contexts says nothing about which is closest.
 const COMMON: f64 = 0.05;
 
@@ -97,20 +99,24 @@ impl<'a> Suggester<'a> {
         keys.sort_unstable();
         keys.dedup();
         let mut lists: Vec<Vec<u32>> = vec![Vec::new(); keys.len()];
+        // A list past `common` is dropped as it grows, so memory stays at `common` per key.
+        let common = ((self.contexts.len() as f64) * COMMON).max(16.0) as usize;
+        let mut dropped = vec![false; keys.len()];
         for (i, (_, lower)) in self.contexts.iter().enumerate() {
             for t in trigrams(lower) {
-                if let Ok(k) = keys.binary_search(&t)
-                    && let Some(list) = lists.get_mut(k)
+                let Ok(k) = keys.binary_search(&t) else {
+                    continue;
+                };
+                if let (Some(list), Some(gone)) = (lists.get_mut(k), dropped.get_mut(k))
+                    && !*gone
                     && list.last() != Some(&(i as u32))
                 {
                     list.push(i as u32);
+                    if list.len() > common {
+                        *list = Vec::new();
+                        *gone = true;
+                    }
                 }
-            }
-        }
-        let common = ((self.contexts.len() as f64) * COMMON).max(16.0) as usize;
-        for list in &mut lists {
-            if list.len() > common {
-                *list = Vec::new();
             }
         }
         Postings { keys, lists }
@@ -132,20 +138,28 @@ impl<'a> Suggester<'a> {
             .get(workflow_part(&want))
             .map_or(&[], Vec::as_slice);
         // (score, candidate rank, index): equal scores go to the candidate sharing more
-        // uncommon trigrams, then to the first in sorted order.
-        let mut scored: Vec<(f64, usize, u32)> = own
-            .iter()
-            .map(|i| (self.score(&want, *i), 0, *i))
-            .filter(|(s, _, _)| *s >= SUGGEST_AT)
-            .collect();
-        if scored.len() < SUGGESTIONS {
+        // uncommon trigrams, then to the first in sorted order. A workflow of many contexts is
+        // not scored whole: its contexts among the candidates still come first.
+        let whole_own = own.len() <= OWN_SCORED;
+        let mut scored: Vec<(f64, usize, u32)> = if whole_own {
+            own.iter()
+                .map(|i| (self.score(&want, *i), 0, *i))
+                .filter(|(s, _, _)| *s >= SUGGEST_AT)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        if !whole_own || scored.len() < SUGGESTIONS {
             for (rank, i) in self.candidates(&want, idx, scratch).into_iter().enumerate() {
-                if !own.contains(&i) {
-                    let s = self.score(&want, i);
-                    if s >= SUGGEST_AT {
-                        // Other workflows' contexts rank after the own workflow's.
-                        scored.push((s - 1.0, rank, i));
-                    }
+                // `own` is ascending (indices pushed in order).
+                let in_own = own.binary_search(&i).is_ok();
+                if in_own && whole_own {
+                    continue;
+                }
+                let s = self.score(&want, i);
+                if s >= SUGGEST_AT {
+                    // Other workflows' contexts rank after the own workflow's.
+                    scored.push((if in_own { s } else { s - 1.0 }, rank, i));
                 }
             }
         }
@@ -221,7 +235,7 @@ pub fn suggest_all(s: &Suggester, orphans: &[&str]) -> Vec<Vec<String>> {
             .collect();
         parts
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     })
 }
