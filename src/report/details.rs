@@ -10,7 +10,54 @@ use serde::Serialize;
 use serde_json::Value;
 
 /// Writes one member's JSON, pretty-printed one level deep (as a member of the report object).
-type Writer = dyn Fn(&mut dyn Write) -> io::Result<()> + Send + Sync;
+type Writer = dyn Fn(&mut Chunked<'_>) -> io::Result<()> + Send + Sync;
+
+/// Collects serde's many small writes in a buffer (appends the compiler inlines) and passes
+/// the target whole chunks: a dynamic call per comma and quote cost more than the JSON itself.
+pub(super) struct Chunked<'a> {
+    buf: Vec<u8>,
+    out: &'a mut dyn Write,
+}
+
+/// Bytes gathered before they are passed on.
+const CHUNK: usize = 64 * 1024;
+
+impl<'a> Chunked<'a> {
+    pub(super) fn new(out: &'a mut dyn Write) -> Chunked<'a> {
+        Chunked {
+            buf: Vec::with_capacity(CHUNK + 1024),
+            out,
+        }
+    }
+
+    /// Passes on what is gathered.
+    pub(super) fn finish(mut self) -> io::Result<()> {
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+}
+
+impl Write for Chunked<'_> {
+    #[inline]
+    fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(b);
+        if self.buf.len() >= CHUNK {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(b.len())
+    }
+
+    #[inline]
+    fn write_all(&mut self, b: &[u8]) -> io::Result<()> {
+        self.write(b).map(|_| ())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
 
 #[derive(Clone)]
 enum Member {
@@ -43,7 +90,7 @@ impl Details {
         key: impl Into<String>,
         value: T,
     ) {
-        let write = move |w: &mut dyn Write| -> io::Result<()> { nested(w, &value) };
+        let write = move |w: &mut Chunked<'_>| -> io::Result<()> { nested(w, &value) };
         self.put(key.into(), Member::Typed(Arc::new(write)));
     }
 
@@ -71,7 +118,7 @@ impl Details {
 
     /// Writes `"key": value` pairs, each preceded by `,\n  `, indented one level as a member of
     /// the report object.
-    pub(super) fn write_members(&self, w: &mut dyn Write) -> io::Result<()> {
+    pub(super) fn write_members(&self, w: &mut Chunked<'_>) -> io::Result<()> {
         for (k, m) in &self.members {
             w.write_all(b",\n  ")?;
             serde_json::to_writer(&mut *w, k).map_err(io::Error::other)?;
@@ -90,8 +137,9 @@ fn to_value(m: &Member) -> Value {
         Member::Value(v) => v.clone(),
         Member::Typed(write) => {
             let mut buf = Vec::new();
+            let mut w = Chunked::new(&mut buf);
             // Indentation is whitespace between tokens: it parses the same.
-            match write(&mut buf) {
+            match write(&mut w).and_then(|_| w.finish()) {
                 Ok(()) => serde_json::from_slice(&buf).unwrap_or(Value::Null),
                 Err(_) => Value::Null,
             }
@@ -101,7 +149,7 @@ fn to_value(m: &Member) -> Value {
 
 /// Writes `value` as pretty JSON whose lines after the first are indented one level, so that it
 /// reads as a member of the report object (what `to_string_pretty` of the whole report gives).
-pub(super) fn nested<T: Serialize + ?Sized>(w: &mut dyn Write, value: &T) -> io::Result<()> {
+pub(super) fn nested<W: Write, T: Serialize + ?Sized>(w: &mut W, value: &T) -> io::Result<()> {
     let mut ser = serde_json::Serializer::with_formatter(w, Nested::default());
     value.serialize(&mut ser).map_err(io::Error::other)
 }

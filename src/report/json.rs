@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde_json::{Map, Value, json};
 
-use super::details::nested;
+use super::details::{Chunked, nested};
 use super::{Mode, Report};
 use crate::outcome::Verdict;
 
@@ -25,7 +25,13 @@ pub struct Document<'a> {
 
 impl Document<'_> {
     /// Writes the pretty-printed report (no final line break).
-    pub fn write(&self, w: &mut dyn Write) -> io::Result<()> {
+    pub fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+        let mut w = Chunked::new(out);
+        self.write_into(&mut w)?;
+        w.finish()
+    }
+
+    fn write_into(&self, w: &mut Chunked<'_>) -> io::Result<()> {
         let r = self.report;
         w.write_all(b"{\n  \"schema\": ")?;
         serde_json::to_writer(&mut *w, SCHEMA).map_err(io::Error::other)?;

@@ -209,6 +209,11 @@ fn analyse_on(
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     });
+    // Reserved at once: growing by doubling would hold twice the contexts at the peak.
+    let size = |f: fn(&Analysis) -> usize| parts.iter().flatten().map(|(_, o)| f(o)).sum();
+    a.emitters.reserve_exact(size(|o| o.emitters.len()));
+    a.silent.reserve_exact(size(|o| o.silent.len()));
+    a.jobs.reserve_exact(size(|o| o.jobs.len()));
     for (file, (used, one)) in files.iter().zip(parts.into_iter().flatten()) {
         let budget = MAX_CONTEXTS_PER_FILE.min(MAX_CONTEXTS.saturating_sub(total));
         let count = one.emitters.len() + one.unresolved.len() + one.silent.len();

@@ -143,15 +143,20 @@ pub fn evaluate(set: &RequiredSet, a: &Analysis, branch: &str, b: &Behaviour) ->
         out.push(f.at(u.file.clone(), Some(u.line)));
     }
     out.extend(duplicates(&by_pattern));
-    let mut extra = BTreeMap::new();
-    for (e, h) in a.emitters.iter().zip(&hits) {
-        if h.is_empty() {
-            extra.entry(e.context.clone()).or_insert(e);
-        }
-    }
-    for (ctx, e) in extra {
+    // One notice per distinct context, from its first emitter; sorted without copying texts.
+    let mut extra: Vec<&Emitter> = a
+        .emitters
+        .iter()
+        .zip(&hits)
+        .filter(|(_, h)| h.is_empty())
+        .map(|(e, _)| e)
+        .collect();
+    extra.sort_by(|x, y| x.context.cmp(&y.context));
+    extra.dedup_by(|later, first| later.context == first.context);
+    out.reserve_exact(extra.len());
+    for e in extra {
         out.push(
-            Finding::notice("extra", ctx, "emitted but not required")
+            Finding::notice("extra", e.context.clone(), "emitted but not required")
                 .at(e.file.clone(), Some(e.line)),
         );
     }
