@@ -89,7 +89,7 @@ pub fn read_regular(path: &Path, max: u64, follow_symlinks: bool) -> Result<Vec<
     if !after.is_file() {
         return Err(ReadError::NotRegular(kind(&after)));
     }
-    read_capped(file, max)
+    read_capped(file, max, after.len())
 }
 
 /// Reads a regular file as UTF-8 text (see [`read_regular`]).
@@ -98,8 +98,10 @@ pub fn read_text(path: &Path, max: u64, follow_symlinks: bool) -> Result<String,
     String::from_utf8(bytes).map_err(|_| ReadError::NotUtf8)
 }
 
-fn read_capped(file: File, max: u64) -> Result<Vec<u8>, ReadError> {
-    let mut buf = Vec::new();
+/// `expected` is the size the metadata gave: the buffer starts at it (no doubling growth), but
+/// the cap, not the metadata, bounds what is read.
+fn read_capped(file: File, max: u64, expected: u64) -> Result<Vec<u8>, ReadError> {
+    let mut buf = Vec::with_capacity(usize::try_from(expected.min(max).saturating_add(1)).unwrap_or(0));
     file.take(max.saturating_add(1))
         .read_to_end(&mut buf)
         .map_err(ReadError::Io)?;

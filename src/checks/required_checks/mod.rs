@@ -256,6 +256,8 @@ async fn check(
     facts.workflows_read = true;
     facts.files = files.len();
     let mut analysis = contexts::analyse(&files, &b, facts.branch.as_deref());
+    // The texts are not needed past this point.
+    drop(files);
     analysis
         .broken
         .extend(unreadable.into_iter().map(|u| Broken {
