@@ -101,7 +101,8 @@ pub fn read_text(path: &Path, max: u64, follow_symlinks: bool) -> Result<String,
 /// `expected` is the size the metadata gave: the buffer starts at it (no doubling growth), but
 /// the cap, not the metadata, bounds what is read.
 fn read_capped(file: File, max: u64, expected: u64) -> Result<Vec<u8>, ReadError> {
-    let mut buf = Vec::with_capacity(usize::try_from(expected.min(max).saturating_add(1)).unwrap_or(0));
+    let mut buf =
+        Vec::with_capacity(usize::try_from(expected.min(max).saturating_add(1)).unwrap_or(0));
     file.take(max.saturating_add(1))
         .read_to_end(&mut buf)
         .map_err(ReadError::Io)?;

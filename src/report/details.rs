@@ -9,8 +9,12 @@ use std::sync::Arc;
 use serde::Serialize;
 use serde_json::Value;
 
-/// Writes one member's JSON, pretty-printed one level deep (as a member of the report object).
-type Writer = dyn Fn(&mut Chunked<'_>) -> io::Result<()> + Send + Sync;
+/// Writes one list member's JSON, pretty-printed one level deep (as a member of the report
+/// object), at most the given number of its items.
+type Writer = dyn Fn(&mut Chunked<'_>, usize) -> io::Result<()> + Send + Sync;
+
+/// Items kept of each list cut to fit the report's size cap, by member name (`findings` too).
+pub type Limits = std::collections::BTreeMap<String, usize>;
 
 /// Collects serde's many small writes in a buffer (appends the compiler inlines) and passes
 /// the target whole chunks: a dynamic call per comma and quote cost more than the JSON itself.
@@ -62,7 +66,7 @@ impl Write for Chunked<'_> {
 #[derive(Clone)]
 enum Member {
     Value(Value),
-    Typed(Arc<Writer>),
+    List { write: Arc<Writer>, len: usize },
 }
 
 /// Members in insertion order; inserting a key again replaces its value in place.
@@ -84,14 +88,31 @@ impl Details {
         self.put(key.into(), Member::Value(value));
     }
 
-    /// A member kept as typed data (moved in) and serialised only when the report is written.
-    pub fn insert_typed<T: Serialize + Send + Sync + 'static>(
+    /// A list kept as typed data (moved in) and serialised only when the report is written.
+    pub fn insert_list<T: Serialize + Send + Sync + 'static>(
         &mut self,
         key: impl Into<String>,
-        value: T,
+        items: Vec<T>,
     ) {
-        let write = move |w: &mut Chunked<'_>| -> io::Result<()> { nested(w, &value) };
-        self.put(key.into(), Member::Typed(Arc::new(write)));
+        let len = items.len();
+        let write = move |w: &mut Chunked<'_>, keep: usize| -> io::Result<()> {
+            nested(w, items.get(..keep.min(items.len())).unwrap_or(&[]))
+        };
+        self.put(
+            key.into(),
+            Member::List {
+                write: Arc::new(write),
+                len,
+            },
+        );
+    }
+
+    /// The list members with their lengths.
+    pub(super) fn lists(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.members.iter().filter_map(|(k, m)| match m {
+            Member::List { len, .. } => Some((k.as_str(), *len)),
+            Member::Value(_) => None,
+        })
     }
 
     fn put(&mut self, key: String, m: Member) {
@@ -118,14 +139,14 @@ impl Details {
 
     /// Writes `"key": value` pairs, each preceded by `,\n  `, indented one level as a member of
     /// the report object.
-    pub(super) fn write_members(&self, w: &mut Chunked<'_>) -> io::Result<()> {
+    pub(super) fn write_members(&self, w: &mut Chunked<'_>, limits: &Limits) -> io::Result<()> {
         for (k, m) in &self.members {
             w.write_all(b",\n  ")?;
             serde_json::to_writer(&mut *w, k).map_err(io::Error::other)?;
             w.write_all(b": ")?;
             match m {
                 Member::Value(v) => nested(w, v)?,
-                Member::Typed(write) => write(w)?,
+                Member::List { write, len } => write(w, limits.get(k).copied().unwrap_or(*len))?,
             }
         }
         Ok(())
@@ -135,11 +156,11 @@ impl Details {
 fn to_value(m: &Member) -> Value {
     match m {
         Member::Value(v) => v.clone(),
-        Member::Typed(write) => {
+        Member::List { write, len } => {
             let mut buf = Vec::new();
             let mut w = Chunked::new(&mut buf);
             // Indentation is whitespace between tokens: it parses the same.
-            match write(&mut w).and_then(|_| w.finish()) {
+            match write(&mut w, *len).and_then(|_| w.finish()) {
                 Ok(()) => serde_json::from_slice(&buf).unwrap_or(Value::Null),
                 Err(_) => Value::Null,
             }

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use serde_json::{Map, Value, json};
 
-use super::details::{Chunked, nested};
+use super::details::{Chunked, Limits, nested};
 use super::{Mode, Report};
 use crate::outcome::Verdict;
 
@@ -21,6 +21,8 @@ pub struct Document<'a> {
     pub report: &'a Report,
     pub mode: Mode,
     pub verdict: Verdict,
+    /// Lists cut to fit [`MAX_REPORT_BYTES`] (empty: everything is written).
+    pub limits: Limits,
 }
 
 impl Document<'_> {
@@ -46,67 +48,111 @@ impl Document<'_> {
             ",\n  \"exit_code\": {},\n  \"findings\": ",
             self.verdict.exit_code()
         )?;
-        nested(w, &r.findings)?;
-        r.details.write_members(w)?;
+        let keep = self
+            .limits
+            .get("findings")
+            .copied()
+            .unwrap_or(r.findings.len());
+        nested(w, r.findings.get(..keep).unwrap_or(&r.findings))?;
+        r.details.write_members(w, &self.limits)?;
+        if !self.limits.is_empty() {
+            let totals: Map<String, Value> = self
+                .lists()
+                .filter_map(|(k, total)| {
+                    let kept = *self.limits.get(k)?;
+                    Some((k.to_string(), json!({"kept": kept, "total": total})))
+                })
+                .collect();
+            w.write_all(b",\n  \"truncated\": ")?;
+            nested(w, &totals)?;
+        }
         w.write_all(b"\n}")
     }
 
-    pub fn value(&self) -> Value {
-        let r = self.report;
-        let mut doc = Map::new();
-        doc.insert("schema".into(), json!(SCHEMA));
-        doc.insert("check".into(), json!(r.check));
-        doc.insert("mode".into(), json!(self.mode.as_str()));
-        doc.insert("result".into(), json!(self.verdict.as_str()));
-        doc.insert("exit_code".into(), json!(self.verdict.exit_code()));
-        doc.insert(
-            "findings".into(),
-            serde_json::to_value(&r.findings).unwrap_or(Value::Null),
+    /// Every list of the report (the findings and the check's lists) with its length.
+    fn lists(&self) -> impl Iterator<Item = (&str, usize)> {
+        std::iter::once(("findings", self.report.findings.len())).chain(self.report.details.lists())
+    }
+
+    /// Bytes the report takes as written.
+    pub fn size(&self) -> io::Result<usize> {
+        let mut c = Count(0);
+        self.write(&mut c)?;
+        Ok(c.0)
+    }
+
+    /// Cuts the longest list by half until the report fits [`MAX_REPORT_BYTES`] (findings keep
+    /// their errors and warnings first, as they are sorted); each pass only counts bytes.
+    pub fn fit(&mut self) -> io::Result<()> {
+        self.fit_to(MAX_REPORT_BYTES)
+    }
+
+    fn fit_to(&mut self, max: usize) -> io::Result<()> {
+        while self.size()? > max {
+            let longest = self
+                .lists()
+                .map(|(k, total)| (k.to_string(), self.limits.get(k).copied().unwrap_or(total)))
+                .max_by_key(|(_, kept)| *kept);
+            let Some((key, kept)) = longest.filter(|(_, kept)| *kept > 1) else {
+                break;
+            };
+            self.limits.insert(key, kept / 2);
+        }
+        Ok(())
+    }
+}
+
+struct Count(usize);
+
+impl Write for Count {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0 += buf.len();
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::outcome::Finding;
+
+    /// Past the cap the longest lists are halved until the report fits, and `truncated` says
+    /// how many entries of how many were kept; the text stays one valid JSON document.
+    #[test]
+    fn a_report_past_the_cap_cuts_its_longest_lists_and_says_so() {
+        let mut r = Report::new("required-checks");
+        for i in 0..300 {
+            r.findings
+                .push(Finding::notice("extra", format!("c{i:04}"), "m"));
+        }
+        r.details.insert_list(
+            "emitted",
+            (0..2000).map(|i| format!("ctx-{i:06}")).collect(),
         );
-        for (k, v) in r.details.values() {
-            doc.insert(k.to_string(), v);
-        }
-        Value::Object(doc)
-    }
-
-    /// The report as text of at most [`MAX_REPORT_BYTES`].
-    pub fn render_capped(&self) -> String {
-        render_capped(self.value())
-    }
-}
-
-pub fn to_pretty(doc: &Value) -> String {
-    // Serialising a Value built from strings and numbers cannot fail.
-    serde_json::to_string_pretty(doc).unwrap_or_else(|_| "{}".into())
-}
-
-/// The report as text of at most [`MAX_REPORT_BYTES`], cutting the longest lists by half until
-/// it fits.
-pub fn render_capped(mut doc: Value) -> String {
-    let mut text = to_pretty(&doc);
-    let mut totals: Map<String, Value> = Map::new();
-    while text.len() > MAX_REPORT_BYTES {
-        let Value::Object(members) = &mut doc else {
-            break;
+        r.details.insert("small", json!({"a": 1}));
+        let mut doc = Document {
+            report: &r,
+            mode: Mode::Assert,
+            verdict: Verdict::Clean,
+            limits: Default::default(),
         };
-        let longest = members
-            .iter()
-            .filter_map(|(k, v)| v.as_array().map(|a| (k.clone(), a.len())))
-            .max_by_key(|(_, n)| *n);
-        let Some((key, n)) = longest.filter(|(_, n)| *n > 1) else {
-            break;
-        };
-        if let Some(Value::Array(a)) = members.get_mut(&key) {
-            a.truncate(n / 2);
-        }
-        let total = totals
-            .get(&key)
-            .and_then(|t| t.get("total"))
-            .and_then(Value::as_u64)
-            .unwrap_or(n as u64);
-        totals.insert(key, json!({"kept": n / 2, "total": total}));
-        members.insert("truncated".into(), Value::Object(totals.clone()));
-        text = to_pretty(&doc);
+        let full = doc.size().expect("size");
+        doc.fit_to(full / 3).expect("fit");
+        let mut out = Vec::new();
+        doc.write(&mut out).expect("write");
+        assert!(out.len() <= full / 3, "{} > {}", out.len(), full / 3);
+        let v: Value = serde_json::from_slice(&out).expect("valid JSON");
+        let kept = v["emitted"].as_array().map_or(0, Vec::len);
+        assert!(kept < 2000 && kept > 0, "{kept}");
+        assert_eq!(
+            v["truncated"]["emitted"],
+            json!({"kept": kept, "total": 2000})
+        );
+        assert_eq!(v["small"]["a"], 1);
+        assert_eq!(v["emitted"][0], "ctx-000000");
     }
-    text
 }

@@ -229,14 +229,15 @@ pub fn deliver(
 
     // The JSON report is streamed from the checks' typed data; only a report past the size
     // cap is built as a tree (to cut its longest lists).
-    let doc = json::Document {
+    let mut doc = json::Document {
         report: &report,
         mode: delivery.mode,
         verdict,
+        limits: Default::default(),
     };
     let mut file_ok = false;
     if let Some(path) = &delivery.report_file {
-        match write_report_file(&doc, path, redacting) {
+        match write_report_file(&mut doc, path, redacting) {
             Ok(()) => file_ok = true,
             Err(e) => problems.push(format!("cannot write the report {}: {e}", path.display())),
         }
@@ -277,7 +278,7 @@ pub fn deliver(
                     .and_then(|mut f| std::io::copy(&mut f, out))
                     .is_ok()
             }
-            _ => write_report_to(&doc, out, redacting).is_ok(),
+            _ => write_report_to(&mut doc, out, redacting).is_ok(),
         },
         None => true,
     };
@@ -292,37 +293,33 @@ pub fn deliver(
     }
 }
 
-/// Streams the report into `path`; one past [`json::MAX_REPORT_BYTES`] is written again, cut.
+/// Streams the report into `path`; one past [`json::MAX_REPORT_BYTES`] is written again, its
+/// longest lists cut (found by counting, never holding the text).
 fn write_report_file(
-    doc: &json::Document,
+    doc: &mut json::Document,
     path: &std::path::Path,
     redacting: bool,
 ) -> std::io::Result<()> {
     let written = stream(doc, std::fs::File::create(path)?, redacting)?;
     if written > json::MAX_REPORT_BYTES {
-        stream_text(
-            &doc.render_capped(),
-            std::fs::File::create(path)?,
-            redacting,
-        )?;
+        doc.fit()?;
+        stream(doc, std::fs::File::create(path)?, redacting)?;
     }
     Ok(())
 }
 
-/// The report on a stream that cannot be rewound: built in memory, then written.
+/// The report on a stream that cannot be rewound: sized by counting first.
 fn write_report_to(
-    doc: &json::Document,
+    doc: &mut json::Document,
     out: &mut dyn Write,
     redacting: bool,
 ) -> std::io::Result<()> {
-    let mut buf = Vec::new();
-    doc.write(&mut buf)?;
-    if buf.len() > json::MAX_REPORT_BYTES {
-        buf = doc.render_capped().into_bytes();
+    if doc.size()? > json::MAX_REPORT_BYTES {
+        doc.fit()?;
     }
-    buf.push(b'\n');
-    let mut w = redact::Lines::new(out, redacting);
-    w.write_all(&buf)?;
+    let mut w = redact::Lines::new(std::io::BufWriter::new(out), redacting);
+    doc.write(&mut w)?;
+    w.write_all(b"\n")?;
     w.finish()
 }
 
@@ -334,13 +331,6 @@ fn stream(doc: &json::Document, f: std::fs::File, redacting: bool) -> std::io::R
     let n = w.0;
     w.1.finish()?;
     Ok(n)
-}
-
-fn stream_text(text: &str, f: std::fs::File, redacting: bool) -> std::io::Result<()> {
-    let mut w = redact::Lines::new(std::io::BufWriter::new(f), redacting);
-    w.write_all(text.as_bytes())?;
-    w.write_all(b"\n")?;
-    w.finish()
 }
 
 /// Counts the bytes written through it.

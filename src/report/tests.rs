@@ -172,7 +172,7 @@ fn typed_members_stream_as_the_tree_would_print_them_and_are_redacted_as_text() 
     let mut r = sample();
     r.details
         .insert("small", serde_json::json!({"a": [1, 2], "b": null}));
-    r.details.insert_typed(
+    r.details.insert_list(
         "rows",
         vec![
             Row {
@@ -185,7 +185,7 @@ fn typed_members_stream_as_the_tree_would_print_them_and_are_redacted_as_text() 
             },
         ],
     );
-    r.details.insert_typed("empty", Vec::<Row>::new());
+    r.details.insert_list("empty", Vec::<Row>::new());
     let (code, _, _) = run(r, &d);
     assert_eq!(code, 2);
     let text = std::fs::read_to_string(dir.join("report.json")).expect("report");

@@ -143,10 +143,10 @@ pub(super) fn build(f: Facts, findings: Vec<Finding>) -> Report {
     let requests = f.requests;
     // The long lists move into the report as they are and are serialised when it is written.
     let a = f.analysis;
-    d.insert_typed("required", f.required);
-    d.insert_typed("emitted", a.emitters);
-    d.insert_typed("not_emitted", a.silent);
-    d.insert_typed("unresolved", a.unresolved);
+    d.insert_list("required", f.required);
+    d.insert_list("emitted", a.emitters);
+    d.insert_list("not_emitted", a.silent);
+    d.insert_list("unresolved", a.unresolved);
     d.insert("workflows", workflows);
     d.insert("requests", json!(requests));
     r
