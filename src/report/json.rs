@@ -81,13 +81,28 @@ impl Document<'_> {
         Ok(c.0)
     }
 
-    /// Cuts the longest list by half until the report fits [`MAX_REPORT_BYTES`] (findings keep
-    /// their errors and warnings first, as they are sorted); each pass only counts bytes.
+    /// Cuts the lists until the report fits [`MAX_REPORT_BYTES`] (findings keep their errors
+    /// and warnings first, as they are sorted); each pass only counts bytes. The first cut
+    /// shortens every long list in proportion to the excess, so a 200 MB report takes two or
+    /// three passes, not one per halving; then the longest list is halved until it fits.
     pub fn fit(&mut self) -> io::Result<()> {
         self.fit_to(MAX_REPORT_BYTES)
     }
 
     fn fit_to(&mut self, max: usize) -> io::Result<()> {
+        let size = self.size()?;
+        if size <= max {
+            return Ok(());
+        }
+        // Keep this share of each list (a little under the ratio: the rest of the report and
+        // the lists' uneven items take some room too).
+        let share = (max as f64 / size as f64) * 0.9;
+        let cuts: Vec<(String, usize)> = self
+            .lists()
+            .filter(|(_, total)| *total > 1)
+            .map(|(k, total)| (k.to_string(), ((total as f64 * share) as usize).max(1)))
+            .collect();
+        self.limits.extend(cuts);
         while self.size()? > max {
             let longest = self
                 .lists()
