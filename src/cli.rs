@@ -312,6 +312,18 @@ struct Tracked {
     target: String,
 }
 
+impl Tracked {
+    /// The run's own report, tracked in the repository the workflow runs in.
+    fn in_this_repository(target: String) -> Tracked {
+        Tracked {
+            repo_report: None,
+            repo: env("GITHUB_REPOSITORY"),
+            server: env("GITHUB_SERVER_URL"),
+            target,
+        }
+    }
+}
+
 async fn required_checks_run(a: &RequiredChecksArgs) -> Ran {
     let token = token_from_env(a.common.token_env.as_deref());
     let opts = required_checks::Options {
@@ -389,12 +401,7 @@ async fn runtime_pin_run(a: &RuntimePinArgs) -> Ran {
     };
     Ran {
         report,
-        tracked: vec![Tracked {
-            repo_report: None,
-            repo: env("GITHUB_REPOSITORY"),
-            server: env("GITHUB_SERVER_URL"),
-            target,
-        }],
+        tracked: vec![Tracked::in_this_repository(target)],
     }
 }
 
@@ -415,12 +422,9 @@ async fn image_drift_run(a: &ImageDriftArgs) -> Ran {
         .unwrap_or_else(|| image_drift::engine::DEFAULT_HOST.to_string());
     Ran {
         report,
-        tracked: vec![Tracked {
-            repo_report: None,
-            repo: env("GITHUB_REPOSITORY"),
-            server: env("GITHUB_SERVER_URL"),
-            target: image_drift::engine::host::redact(&host),
-        }],
+        tracked: vec![Tracked::in_this_repository(
+            image_drift::engine::host::redact(&host),
+        )],
     }
 }
 

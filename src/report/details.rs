@@ -128,15 +128,6 @@ impl Details {
         Some(to_value(m))
     }
 
-    pub fn keys(&self) -> impl Iterator<Item = &str> {
-        self.members.iter().map(|(k, _)| k.as_str())
-    }
-
-    /// Every member as a JSON value, in order.
-    pub fn values(&self) -> impl Iterator<Item = (&str, Value)> {
-        self.members.iter().map(|(k, m)| (k.as_str(), to_value(m)))
-    }
-
     /// Writes `"key": value` pairs, each preceded by `,\n  `, indented one level as a member of
     /// the report object.
     pub(super) fn write_members(&self, w: &mut Chunked<'_>, limits: &Limits) -> io::Result<()> {

@@ -76,7 +76,7 @@ impl Document<'_> {
 
     /// Bytes the report takes as written.
     pub fn size(&self) -> io::Result<usize> {
-        let mut c = Count(0);
+        let mut c = Counted(0, io::sink());
         self.write(&mut c)?;
         Ok(c.0)
     }
@@ -117,16 +117,18 @@ impl Document<'_> {
     }
 }
 
-struct Count(usize);
+/// Counts the bytes written through it.
+pub(super) struct Counted<W: Write>(pub usize, pub W);
 
-impl Write for Count {
+impl<W: Write> Write for Counted<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0 += buf.len();
-        Ok(buf.len())
+        let n = self.1.write(buf)?;
+        self.0 += n;
+        Ok(n)
     }
 
     fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+        self.1.flush()
     }
 }
 

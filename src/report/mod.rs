@@ -325,27 +325,12 @@ fn write_report_to(
 
 /// Writes the report with a final line break through the redaction path; returns its size.
 fn stream(doc: &json::Document, f: std::fs::File, redacting: bool) -> std::io::Result<usize> {
-    let mut w = Counted(0, redact::Lines::new(std::io::BufWriter::new(f), redacting));
+    let mut w = json::Counted(0, redact::Lines::new(std::io::BufWriter::new(f), redacting));
     doc.write(&mut w)?;
     w.write_all(b"\n")?;
     let n = w.0;
     w.1.finish()?;
     Ok(n)
-}
-
-/// Counts the bytes written through it.
-struct Counted<W: Write>(usize, W);
-
-impl<W: Write> Write for Counted<W> {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = self.1.write(buf)?;
-        self.0 += n;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        self.1.flush()
-    }
 }
 
 fn append(path: &std::path::Path, text: &str) -> std::io::Result<()> {

@@ -444,14 +444,7 @@ async fn remote_workflow_files(
     flavor: Flavor,
     facts: &mut Facts,
 ) -> Result<(Vec<workflow::WorkflowFile>, Vec<discover::Unreadable>), Error> {
-    let candidates: Vec<String> = if o.workflows.is_empty() {
-        discover::candidate_dirs(flavor)
-            .iter()
-            .map(|d| d.to_string())
-            .collect()
-    } else {
-        o.workflows.clone()
-    };
+    let candidates = workflow_dirs(o, flavor);
     let mut files = Vec::new();
     let mut unreadable = Vec::new();
     let mut bytes = 0usize;
@@ -569,14 +562,7 @@ async fn no_workflow_folder(
         )));
     }
     if let (Some(f), Some(repo), Some(branch)) = (forge, &facts.repo, &facts.branch) {
-        let candidates: Vec<String> = if o.workflows.is_empty() {
-            discover::candidate_dirs(flavor)
-                .iter()
-                .map(|d| d.to_string())
-                .collect()
-        } else {
-            o.workflows.clone()
-        };
+        let candidates = workflow_dirs(o, flavor);
         for dir in candidates {
             if f.contents_dir(repo, &dir, branch).await?.is_some() {
                 return Err(Error::Usage(format!(
@@ -608,4 +594,16 @@ fn workflow_files(
     }
     facts.dirs = dirs;
     Ok((files, unreadable))
+}
+
+/// The workflow folders to look in: `--workflows`, else the flavor's own candidates.
+fn workflow_dirs(o: &Options, flavor: Flavor) -> Vec<String> {
+    if o.workflows.is_empty() {
+        discover::candidate_dirs(flavor)
+            .iter()
+            .map(|d| d.to_string())
+            .collect()
+    } else {
+        o.workflows.clone()
+    }
 }
