@@ -24,6 +24,12 @@ use crate::report::{self, Delivery, Mode};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Started as a container action: messages name inputs, not flags.
+    #[arg(skip)]
+    pub action: bool,
+    /// Inputs given that the chosen check does not read (action mode).
+    #[arg(skip)]
+    pub unused_inputs: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -437,6 +443,18 @@ pub async fn run(cli: Cli) -> u8 {
         Command::ImageDrift(a) => (&a.common, "image-drift", image_drift_run(a).await),
     };
     ran.report.fail_on = common.fail_on;
+    if cli.action {
+        for f in ran.report.findings.iter_mut().filter(|f| f.kind == "usage") {
+            f.message = crate::action::name_inputs(&f.message);
+        }
+        for w in &cli.unused_inputs {
+            ran.report.findings.push(crate::outcome::Finding::warning(
+                "unused-input",
+                "inputs",
+                w.clone(),
+            ));
+        }
+    }
     if common.mode == report::Mode::Issue {
         for t in std::mem::take(&mut ran.tracked) {
             let mut subject = t.repo_report.unwrap_or_else(|| ran.report.clone());
@@ -448,4 +466,35 @@ pub async fn run(cli: Cli) -> u8 {
     let mut stdout = std::io::stdout().lock();
     let mut stderr = std::io::stderr().lock();
     report::deliver(ran.report, &delivery(common), &mut stdout, &mut stderr)
+}
+
+/// A container action whose inputs cannot make a command line: the same outputs, summary and
+/// report as any run, with the result `usage`; in advisory mode the step still passes.
+pub fn action_usage(message: &str) -> u8 {
+    let mode = match env("INPUT_MODE").as_deref().map(str::trim) {
+        Some("advisory") => Mode::Advisory,
+        _ => Mode::Assert,
+    };
+    let check = match env("INPUT_CHECK").as_deref().map(str::trim) {
+        Some("required-checks") => "required-checks",
+        Some("runtime-pin") => "runtime-pin",
+        Some("image-drift") => "image-drift",
+        _ => "driftgate",
+    };
+    let mut r = report::Report::new(check);
+    r.findings
+        .push(crate::error::Error::Usage(message.to_string()).into_finding("inputs"));
+    let getenv = |k: &str| env(k);
+    let d = Delivery {
+        mode,
+        json: false,
+        report_file: env("INPUT_REPORT")
+            .or_else(|| crate::action::default_report(&getenv))
+            .map(PathBuf::from),
+        summary_file: env("GITHUB_STEP_SUMMARY").map(PathBuf::from),
+        output_file: env("GITHUB_OUTPUT").map(PathBuf::from),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let mut stderr = std::io::stderr().lock();
+    report::deliver(r, &d, &mut stdout, &mut stderr)
 }

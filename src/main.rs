@@ -57,7 +57,9 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    if action::is_action(&args, &getenv) {
+    let as_action = action::is_action(&args, &getenv);
+    let mut unused_inputs = Vec::new();
+    if as_action {
         // The runner hides what it is told to mask, line by line; this is the one place a
         // secret is printed, as the workflow command that masks it.
         for var in secrets::SECRET_VARS {
@@ -68,18 +70,26 @@ fn main() -> ExitCode {
             }
         }
         match action::argv(&getenv) {
-            Ok(a) => args = a,
-            Err(e) => {
-                println!(
-                    "::error title=driftgate::{}",
-                    command_data(&secrets::redact(&e))
-                );
-                return ExitCode::from(1);
+            Ok(a) => {
+                args = a.args;
+                unused_inputs = a.warnings;
             }
+            // Reported like any result (outputs, summary, report): advisory still passes.
+            Err(e) => return ExitCode::from(cli::action_usage(&e)),
         }
     }
     let cli = match Cli::try_parse_from(args) {
-        Ok(c) => c,
+        Ok(mut c) => {
+            c.action = as_action;
+            c.unused_inputs = unused_inputs;
+            c
+        }
+        Err(e) if as_action && e.use_stderr() => {
+            // clap's message names flags and values; the workflow's author wrote inputs.
+            return ExitCode::from(cli::action_usage(&action::name_inputs(
+                &e.render().to_string(),
+            )));
+        }
         Err(e) => {
             // clap echoes raw argument values: every line is guarded and redacted.
             let text = secrets::redact(&e.render().to_string()).into_owned();

@@ -14,15 +14,16 @@ use std::sync::RwLock;
 pub const MIN_SECRET_CHARS: usize = 4;
 
 /// Environment variables that hold secrets for some check, whichever check runs.
-pub const SECRET_VARS: [&str; 7] = [
+pub const SECRET_VARS: [&str; 8] = [
     "DRIFTGATE_TOKEN",
     "GITEA_TOKEN",
     "FORGEJO_TOKEN",
     "GITHUB_TOKEN",
     "DRIFTGATE_ISSUE_TOKEN",
     "DRIFTGATE_REGISTRY_PASSWORD",
-    // The action's `token` input, as the runner passes it.
+    // The action's `token` input, as the runner passes it, and the job token it defaults to.
     "INPUT_TOKEN",
+    "INPUT_JOB-TOKEN",
 ];
 
 static REGISTRY: RwLock<Vec<String>> = RwLock::new(Vec::new());

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 
 use serde::Deserialize;
 use serde_json::{Value, json};
-use support::fake_forge::{FakeForge, Kind, REPO, Reply, TOKEN, TempDir, gitea_rule};
+use support::fake_forge::{FakeForge, Kind, REPO, Reply, TOKEN, TempDir, branch, gitea_rule};
 
 /// The tag of the image under test, rebuilt by every test process.
 const IMAGE: &str = "driftgate-e2e:test";
@@ -37,7 +37,11 @@ const WORKSPACE: &str = "/workspace/acme/widget";
 const OUTPUT: &str = "/var/run/act/workflow/outputcmd.txt";
 const SUMMARY: &str = "/var/run/act/workflow/SUMMARY.md";
 /// The report path without the `report` input: beside the file commands.
-const REPORT: &str = "/var/run/act/workflow/driftgate-report.json";
+/// The step's id (act_runner's `GITHUB_ACTION`), which names its default report.
+const STEP_ID: &str = "gate";
+const REPORT: &str = "/var/run/act/workflow/driftgate-report-gate.json";
+/// What the runner puts where action.yml says `${{ github.token }}`: the job's own token.
+const JOB_TOKEN: &str = "dg-job-token-77aa66bb55cc44dd33ee22ff";
 /// The longest one container run may take before the test fails.
 const RUN_LIMIT: Duration = Duration::from_secs(120);
 /// The image size the spec aims at.
@@ -183,7 +187,10 @@ fn defaults() -> BTreeMap<String, String> {
     action
         .inputs
         .into_iter()
-        .map(|(name, i)| (name, i.default.unwrap_or_default()))
+        .map(|(name, i)| {
+            let d = i.default.unwrap_or_default();
+            (name, d.replace("${{ github.token }}", JOB_TOKEN))
+        })
         .collect()
 }
 
@@ -298,25 +305,34 @@ impl Ran {
         } else {
             assert!(!self.annotations("error").is_empty(), "an ::error\n{self}");
         }
-        for line in self.stdout.lines().chain(self.stderr.lines()) {
+        let masks = self.masks().len();
+        for line in self.stdout.lines().skip(masks).chain(self.stderr.lines()) {
             assert!(
-                !line.starts_with("::add-mask::") || self.stdout.starts_with(line),
-                "::add-mask:: only as the first line\n{self}"
+                !line.starts_with("::add-mask::"),
+                "::add-mask:: only in the first lines\n{self}"
             );
         }
         report
     }
 
-    /// The token appears once, as the first line of stdout (the mask), and nowhere else.
+    /// The leading `::add-mask::` lines of stdout: the token input, then the job token.
+    fn masks(&self) -> Vec<&str> {
+        self.stdout
+            .lines()
+            .take_while(|l| l.starts_with("::add-mask::"))
+            .collect()
+    }
+
+    /// The token appears once, in the leading lines of stdout (the masks), and nowhere else.
     #[track_caller]
     fn expect_masked(&self, token: &str) {
-        let first = self.stdout.lines().next().unwrap_or_default();
-        assert_eq!(
-            first,
-            format!("::add-mask::{token}"),
-            "the first line masks the token\n{self}"
+        let masks = self.masks();
+        assert!(
+            masks.contains(&format!("::add-mask::{token}").as_str()),
+            "the first lines mask the token\n{self}"
         );
-        let rest = &self.stdout[first.len()..];
+        let head: usize = masks.iter().map(|m| m.len() + 1).sum();
+        let rest = &self.stdout[head.min(self.stdout.len())..];
         for (what, text) in [
             ("stdout after the mask", rest),
             ("stderr", self.stderr.as_str()),
@@ -438,6 +454,7 @@ impl Step {
                 "GITHUB_STATE".into(),
                 "/var/run/act/workflow/statecmd.txt".into(),
             ),
+            ("GITHUB_ACTION".into(), STEP_ID.into()),
             ("RUNNER_OS".into(), "Linux".into()),
             ("RUNNER_TEMP".into(), "/tmp".into()),
         ];
@@ -484,7 +501,9 @@ impl Step {
             .filter_map(|l| l.split_once('='))
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect();
-        let report_path = self.act.join("workflow/driftgate-report.json");
+        let report_path = self
+            .act
+            .join(&format!("workflow/driftgate-report-{STEP_ID}.json"));
         Ran {
             code: status.code().expect("docker run was killed by a signal"),
             stdout: out_t.join().unwrap(),
@@ -584,6 +603,7 @@ fn required_checks_online_clean_with_the_token_masked() {
         [
             "GET /api/v1/version",
             "GET /api/v1/repos/acme/widget",
+            "GET /api/v1/repos/acme/widget/branches/main",
             "GET /api/v1/repos/acme/widget/branch_protections"
         ],
         "{r}"
@@ -645,6 +665,130 @@ fn advisory_mode_exits_0_with_the_true_result_in_the_outputs() {
     assert!(r.annotations("error").is_empty(), "{r}");
     assert!(!r.annotations("warning").is_empty(), "{r}");
     r.expect_masked(TOKEN);
+}
+
+/// The PR gate with no `token` input: the runner fills in the job token (here the fake's
+/// TOKEN), which may read the branch but not the admin-only rule list (403), as on both forges.
+#[test]
+fn the_job_token_alone_runs_the_pr_gate() {
+    let Some(image) = image() else { return };
+    let forge = FakeForge::gitea("1.27.3", &["CI / build (pull_request)", "CI / lint (*)"]);
+    forge.reply(
+        "/api/v1/repos/acme/widget/branch_protections",
+        vec![Reply::json(
+            403,
+            &json!({"message": "user should be an owner or a collaborator with admin write of a repository", "url": format!("{}api/swagger", forge.root())}),
+        )],
+    );
+    let r = Step::new(image, "required-checks", &forge.url)
+        .input("token", TOKEN)
+        .input("job-token", TOKEN)
+        .file(".gitea/workflows/ci.yml", GITEA_CI)
+        .run();
+    let report = r.expect(0, "clean");
+    r.expect_masked(TOKEN);
+    assert!(
+        report["rule"]["name"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("admins only"),
+        "{r}"
+    );
+    assert_eq!(
+        forge.requests(),
+        [
+            "GET /api/v1/version",
+            "GET /api/v1/repos/acme/widget",
+            "GET /api/v1/repos/acme/widget/branches/main",
+            "GET /api/v1/repos/acme/widget/branch_protections"
+        ],
+        "{r}"
+    );
+}
+
+/// A bad input in advisory mode: the outputs say `usage`, the step passes, and the message
+/// names the input as the workflow wrote it.
+#[test]
+fn a_bad_input_in_advisory_mode_never_fails_the_step() {
+    let Some(image) = image() else { return };
+    let forge = FakeForge::start(Kind::Gitea);
+    for (mode, code) in [("advisory", 0), ("assert", 1)] {
+        let r = Step::new(image, "required-checks", &forge.url)
+            .input("mode", mode)
+            .input("timeout", "soon")
+            .input("required", "CI / build (pull_request)")
+            .file(".gitea/workflows/ci.yml", GITEA_CI)
+            .run();
+        assert_eq!(r.code, code, "{mode}\n{r}");
+        assert_eq!(r.outputs["result"], "usage", "{r}");
+        assert_eq!(r.outputs["exit-code"], "1", "{r}");
+        assert!(r.summary.contains("usage"), "{r}");
+        let report = r.report();
+        let message = report["findings"][0]["message"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(message.contains("input timeout"), "{r}");
+        assert!(!message.contains("--timeout"), "{r}");
+        assert!(!r.stdout.contains("--help"), "{r}");
+    }
+    // A one-value input with two lines fails before any command line exists: the same.
+    let r = Step::new(image, "required-checks", &forge.url)
+        .input("mode", "advisory")
+        .input("branch", "main\ndev")
+        .run();
+    assert_eq!(r.code, 0, "{r}");
+    assert_eq!(r.outputs["result"], "usage", "{r}");
+    assert!(r.summary.contains("input branch"), "{r}");
+    assert!(forge.requests().is_empty(), "{:?}", forge.requests());
+}
+
+/// runtime-pin never sends the job token to a control plane; a token of its own it does.
+#[test]
+fn runtime_pin_refuses_to_send_the_job_token_to_the_control_plane() {
+    let Some(image) = image() else { return };
+    let cp = control_plane(NEW);
+    let r = Step::new(image, "runtime-pin", &cp.url)
+        .input("url", &format!("{}/pins", cp.url))
+        .input("match", "environment=prod\nservice=api")
+        .input("digest", NEW)
+        .run();
+    let report = r.expect(1, "usage");
+    assert!(
+        report["findings"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("input token"),
+        "{r}"
+    );
+    assert!(cp.requests().is_empty(), "{:?}", cp.requests());
+    r.expect_masked(JOB_TOKEN);
+}
+
+/// An input the chosen check does not read is said, not silently dropped.
+#[test]
+fn inputs_of_another_check_are_warned_about() {
+    let Some(image) = image() else { return };
+    let forge = FakeForge::start(Kind::Gitea);
+    let r = Step::new(image, "required-checks", &forge.url)
+        .input("required", "CI / build (pull_request)")
+        .input("compose", "compose.yml")
+        .file(".gitea/workflows/ci.yml", GITEA_CI)
+        .run();
+    let report = r.expect(0, "clean");
+    assert!(
+        r.annotations("warning")
+            .iter()
+            .any(|w| w.contains("input compose is not read by check required-checks")),
+        "{r}"
+    );
+    assert!(
+        report["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["kind"] == "unused-input"),
+        "{r}"
+    );
 }
 
 // ------------------------------------------------------------------------------------------
@@ -944,7 +1088,7 @@ impl Drop for TlsServer {
     }
 }
 
-/// An HTTPS "forge" answering only `branch_protections` for `main`, and a step against it that
+/// An HTTPS "forge" answering only the branch `main` (as an admin sees it), and a step against it that
 /// needs nothing else (`branch` and `flavor` given).
 fn https_step(image: &'static str, pki: &Pki, server: &TlsServer) -> Step {
     Step::new(image, "required-checks", &server.url)
@@ -959,8 +1103,13 @@ fn https_step(image: &'static str, pki: &Pki, server: &TlsServer) -> Step {
 fn https_forge(pki: &Pki) -> TlsServer {
     let root = TempDir::new("e2e-www");
     root.write(
-        "api/v1/repos/acme/widget/branch_protections",
-        &json!([gitea_rule("main", &["CI / build (pull_request)"])]).to_string(),
+        "api/v1/repos/acme/widget/branches/main",
+        &branch(
+            "main",
+            Some(&gitea_rule("main", &["CI / build (pull_request)"])),
+            true,
+        )
+        .to_string(),
     );
     TlsServer::start(pki, root)
 }
@@ -975,7 +1124,12 @@ fn https_forge_with_the_private_ca_as_the_ca_cert_input() {
         .run();
     let report = r.expect(0, "clean");
     r.expect_masked(TOKEN);
-    assert_eq!(report["rule"]["source"], "branch protection (API)", "{r}");
+    assert_eq!(
+        report["rule"]["source"],
+        "the forge's rule for the branch (GET /api/v1/repos/acme/widget/branches/main)",
+        "{r}"
+    );
+    assert_eq!(report["rule"]["name"], "main", "{r}");
     assert_eq!(
         report["required"],
         json!(["CI / build (pull_request)"]),
@@ -993,7 +1147,12 @@ fn https_forge_with_the_private_ca_as_ssl_cert_file() {
         .run();
     let report = r.expect(0, "clean");
     r.expect_masked(TOKEN);
-    assert_eq!(report["rule"]["source"], "branch protection (API)", "{r}");
+    assert_eq!(
+        report["rule"]["source"],
+        "the forge's rule for the branch (GET /api/v1/repos/acme/widget/branches/main)",
+        "{r}"
+    );
+    assert_eq!(report["rule"]["name"], "main", "{r}");
 }
 
 #[test]

@@ -18,7 +18,9 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use serde_json::{Value, json};
-use support::fake_forge::{self, FakeForge, Kind, Reply, TOKEN, TempDir, gitea_rule, repository};
+use support::fake_forge::{
+    self, FakeForge, Kind, Reply, TOKEN, TempDir, branch, gitea_rule, repository,
+};
 use support::limits::{Limited, run_limited};
 
 /// Secrets every run has in its environment (besides per-case ones).
@@ -881,10 +883,14 @@ fn org(pages: impl Fn(usize, &str) -> Reply + Send + Sync + 'static, count: usiz
             )],
         );
         forge.reply(
-            &format!("/api/v1/repos/{name}/branch_protections"),
+            &format!("/api/v1/repos/{name}/branches/main"),
             vec![Reply::json(
                 200,
-                &json!([gitea_rule("main", &["ci / test (push)"])]),
+                &branch(
+                    "main",
+                    Some(&gitea_rule("main", &["ci / test (push)"])),
+                    true,
+                ),
             )],
         );
         forge.reply(
@@ -1004,8 +1010,11 @@ fn class_5_incomplete_is_never_clean() {
         )],
     );
     forge.reply(
-        "/api/v1/repos/acme/widget/branch_protections",
-        vec![Reply::json(200, &json!([gitea_rule("main", &[REQ])]))],
+        "/api/v1/repos/acme/widget/branches/main",
+        vec![Reply::json(
+            200,
+            &branch("main", Some(&gitea_rule("main", &[REQ])), true),
+        )],
     );
     forge.handler(
         "/api/v1/repos/acme/widget/contents/.gitea/workflows",
@@ -1042,23 +1051,31 @@ fn class_5_incomplete_is_never_clean() {
         &[8],
     ));
     n += 1;
-    // Branch protection in another shape: never "nothing required".
-    for (name, rules) in [
-        ("rules-empty-object", json!([{}])),
+    // The branch's protection in another shape: never "nothing required".
+    for (name, answer) in [
+        ("branch-empty-object", json!({})),
         (
-            "rules-without-contexts",
-            json!([{"rule_name": "main", "branch_name": "main", "enable_status_check": true}]),
+            "branch-without-contexts",
+            json!({"name": "main", "protected": true, "enable_status_check": true}),
         ),
         (
-            "rules-without-switch",
-            json!([{"rule_name": "main", "branch_name": "main", "status_check_contexts": [REQ]}]),
+            "branch-without-switch",
+            json!({"name": "main", "protected": true, "status_check_contexts": [REQ]}),
         ),
-        ("rules-not-a-list", json!({"rules": []})),
+        (
+            "branch-without-protected",
+            json!({"name": "main", "enable_status_check": true, "status_check_contexts": [REQ]}),
+        ),
+        ("branch-a-list", json!([{"name": "main"}])),
+        (
+            "branch-contexts-not-strings",
+            json!({"name": "main", "protected": true, "enable_status_check": true, "status_check_contexts": [1]}),
+        ),
     ] {
         let forge = FakeForge::gitea("1.27.3", &[]);
-        forge.protected(
-            "/api/v1/repos/acme/widget/branch_protections",
-            vec![Reply::json(200, &rules)],
+        forge.readable(
+            "/api/v1/repos/acme/widget/branches/main",
+            vec![Reply::json(200, &answer)],
         );
         let d = repo(name, &[("ci.yml", VALID)]);
         check(case(
@@ -1252,7 +1269,7 @@ fn class_7_output_size_is_capped() {
 }
 
 /// Cases per class, in test order; a class that loses a case fails its count.
-const CASES_PER_CLASS: [usize; 7] = [8, 8, 14, 13, 16, 4, 2];
+const CASES_PER_CLASS: [usize; 7] = [8, 8, 14, 13, 18, 4, 2];
 
 #[test]
 fn the_table_has_a_case_for_every_class() {

@@ -10,13 +10,23 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 use support::fake_forge::{
-    FakeForge, Kind, REPO, RawAction, RawServer, Reply, Run, TOKEN, TempDir, api_error, driftgate,
-    forgejo_rule, gitea_rule, http_answer, not_found, repository,
+    FakeForge, Kind, REPO, RawAction, RawServer, Reply, Run, TOKEN, TempDir, api_error, branch,
+    driftgate, forgejo_rule, gitea_rule, http_answer, not_found, repository,
 };
 
 const VERSION: &str = "/api/v1/version";
 const REPO_PATH: &str = "/api/v1/repos/acme/widget";
 const PROTECTIONS: &str = "/api/v1/repos/acme/widget/branch_protections";
+/// What any reader (the job token included) may read: the rule the forge applies to `main`.
+const BRANCH: &str = "/api/v1/repos/acme/widget/branches/main";
+
+/// The branch endpoint's answer for a reader when `main`'s rule requires `contexts`.
+fn branch_reply(contexts: &[&str]) -> Reply {
+    Reply::json(
+        200,
+        &branch("main", Some(&gitea_rule("main", contexts)), false),
+    )
+}
 
 /// Contexts the Gitea workflow below posts, and a required list it satisfies.
 const CLEAN: &[&str] = &["CI / build (pull_request)", "CI / lint (*)"];
@@ -100,15 +110,18 @@ fn clean_when_every_required_context_is_emitted() {
     assert_eq!(doc["result"], "clean");
     assert_eq!(doc["branch"], "main", "the default branch from the API");
     assert_eq!(doc["rule"]["name"], "main");
-    assert_eq!(doc["rule"]["source"], "branch protection (API)");
+    assert_eq!(
+        doc["rule"]["source"],
+        format!("the forge's rule for the branch (GET {BRANCH})")
+    );
     assert_eq!(doc["required"], json!(CLEAN));
     assert_eq!(doc["flavor"]["name"], "gitea");
     assert_eq!(doc["forge_version"]["version"], "1.24.3");
     assert_eq!(doc["forge_version"]["rules"], "1.24");
-    assert_eq!(doc["requests"], 3);
+    assert_eq!(doc["requests"], 4);
     assert_eq!(
         forge.requests(),
-        [get(VERSION), get(REPO_PATH), get(PROTECTIONS)]
+        [get(VERSION), get(REPO_PATH), get(BRANCH), get(PROTECTIONS)]
     );
     let auth: Vec<Option<String>> = forge.seen().into_iter().map(|s| s.authorization).collect();
     assert!(
@@ -141,7 +154,7 @@ fn orphan_exits_2_with_the_closest_emitted_context() {
     );
     assert_eq!(
         forge.requests(),
-        [get(VERSION), get(REPO_PATH), get(PROTECTIONS)]
+        [get(VERSION), get(REPO_PATH), get(BRANCH), get(PROTECTIONS)]
     );
 }
 
@@ -157,7 +170,7 @@ fn advisory_mode_exits_0_but_reports_the_finding() {
     assert_eq!(doc["result"], "finding");
     assert_eq!(doc["exit_code"], 2);
     assert_eq!(r.messages("orphan").len(), 1);
-    assert_eq!(forge.count(PROTECTIONS), 1);
+    assert_eq!(forge.count(BRANCH), 1);
 }
 
 #[test]
@@ -208,7 +221,7 @@ jobs:
     );
     assert_eq!(
         forgejo.requests(),
-        [get(VERSION), get(REPO_PATH), get(PROTECTIONS)]
+        [get(VERSION), get(REPO_PATH), get(BRANCH), get(PROTECTIONS)]
     );
 
     let gitea = FakeForge::gitea("1.24.3", &required);
@@ -248,6 +261,7 @@ fn only_get_and_head_are_sent() {
     let forge = FakeForge::gitea("1.24.3", CLEAN);
     let root = gitea_checkout();
     assert_code(&run(&forge, &root, &[]), 0);
+    forge.reply(BRANCH, vec![branch_reply(&["CI / missing (push)"])]);
     forge.reply(
         PROTECTIONS,
         vec![Reply::json(
@@ -258,7 +272,7 @@ fn only_get_and_head_are_sent() {
     assert_code(&run(&forge, &root, &[]), 2);
 
     let seen = forge.seen();
-    assert_eq!(seen.len(), 6, "{:?}", forge.requests());
+    assert_eq!(seen.len(), 8, "{:?}", forge.requests());
     for s in &seen {
         assert!(
             s.method == "GET" || s.method == "HEAD",
@@ -277,7 +291,7 @@ fn http_401_is_an_auth_error() {
     // A proxy that strips the header, as the forge answers a request without a token.
     let forge = FakeForge::gitea("1.25.3", CLEAN);
     forge.reply(
-        PROTECTIONS,
+        BRANCH,
         vec![Reply::json(
             401,
             &api_error("token is required", forge.root()),
@@ -291,7 +305,7 @@ fn http_401_is_an_auth_error() {
     assert_eq!(kind, "auth");
     assert!(message.contains("HTTP 401"), "{message}");
     assert!(message.contains("token is required"), "{message}");
-    assert_eq!(forge.count(PROTECTIONS), 1, "401 is not retried");
+    assert_eq!(forge.count(BRANCH), 1, "401 is not retried");
 
     // A token the server does not know, through the fake's own token check.
     let forge = FakeForge::gitea("1.25.3", CLEAN);
@@ -312,14 +326,16 @@ fn http_401_is_an_auth_error() {
 }
 
 #[test]
-fn http_403_explains_that_an_admin_token_is_needed() {
+fn http_403_on_the_branch_is_an_auth_error() {
+    // A token without the `read:repository` scope (`tokenRequiresScopes`) is refused by any
+    // repository route, the branch endpoint included.
     let forge = FakeForge::gitea("1.24.3", CLEAN);
     forge.reply(
-        PROTECTIONS,
+        BRANCH,
         vec![Reply::json(
             403,
             &api_error(
-                "user should be an owner or a collaborator with admin write of a repository",
+                "token does not have at least one of required scope(s), required=[read:repository], token scope=read:user",
                 forge.root(),
             ),
         )],
@@ -331,18 +347,132 @@ fn http_403_explains_that_an_admin_token_is_needed() {
     assert_eq!(kind, "auth");
     assert!(message.contains("HTTP 403"), "{message}");
     assert!(
-        message.contains("admin write of a repository"),
+        message.contains("read:repository"),
         "the server's reason: {message}"
     );
     assert!(
-        message.contains("repository admin"),
-        "says an admin token is needed: {message}"
+        message.contains("can read the repository"),
+        "says what the token needs: {message}"
     );
     assert!(
-        message.contains("job token gets 403"),
-        "says the Actions job token is not enough: {message}"
+        !message.contains("admin"),
+        "no admin token is needed: {message}"
     );
-    assert_eq!(forge.count(PROTECTIONS), 1, "403 is not retried");
+    assert_eq!(forge.count(BRANCH), 1, "403 is not retried");
+    assert_eq!(forge.count(PROTECTIONS), 0);
+}
+
+/// Gitea `routers/api/v1/api.go`: the rule list is `reqRepoAdmin()`, which the Actions job
+/// token never passes; the branch is `reqRepoReader(unit.TypeCode)`, which it does.
+fn job_token_forge(kind: Kind) -> FakeForge {
+    let forge = match kind {
+        Kind::Gitea => FakeForge::gitea("1.27.3", CLEAN),
+        Kind::Forgejo => FakeForge::forgejo("15.0.3+gitea-1.22.0", CLEAN),
+    };
+    let message = match kind {
+        Kind::Gitea => "user should be an owner or a collaborator with admin write of a repository",
+        Kind::Forgejo => {
+            "user should be an owner or a collaborator with admin write of a repository"
+        }
+    };
+    forge.reply(
+        PROTECTIONS,
+        vec![Reply::json(403, &api_error(message, forge.root()))],
+    );
+    forge
+}
+
+#[test]
+fn the_job_token_is_enough_and_the_rule_stays_unnamed() {
+    for kind in [Kind::Gitea, Kind::Forgejo] {
+        let forge = job_token_forge(kind);
+        let root = gitea_checkout();
+        let r = run(&forge, &root, &["--branch", "main"]);
+        assert_code(&r, 0);
+        let doc = r.json();
+        assert_eq!(doc["required"], json!(CLEAN), "{doc:#}");
+        assert!(
+            doc["rule"]["name"]
+                .as_str()
+                .unwrap()
+                .contains("admins only"),
+            "{doc:#}"
+        );
+        assert!(
+            doc["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|f| f["kind"] != "rule-name"),
+            "a 403 on the rule list is the usual case and says nothing: {doc:#}"
+        );
+        assert_eq!(
+            forge.requests(),
+            [get(VERSION), get(BRANCH), get(PROTECTIONS)]
+        );
+
+        // The same rule with an orphan: the job token proves it as well.
+        forge.reply(BRANCH, vec![branch_reply(&["CI / biuld (pull_request)"])]);
+        let r = run(&forge, &root, &["--branch", "main"]);
+        assert_code(&r, 2);
+        assert_eq!(r.messages("orphan").len(), 1);
+    }
+}
+
+#[test]
+fn an_admin_sees_the_rule_name_in_the_branch_and_the_list_is_not_read() {
+    let forge = FakeForge::gitea("1.27.3", CLEAN);
+    let rule = gitea_rule("release-*", CLEAN);
+    forge.reply(
+        "/api/v1/repos/acme/widget/branches/release-1",
+        vec![Reply::json(200, &branch("release-1", Some(&rule), true))],
+    );
+    let root = gitea_checkout();
+    let r = run(&forge, &root, &["--branch", "release-1"]);
+    assert_code(&r, 0);
+    assert_eq!(r.json()["rule"]["name"], "release-*");
+    assert_eq!(forge.count(PROTECTIONS), 0, "{:?}", forge.requests());
+}
+
+#[test]
+fn an_unprotected_branch_requires_nothing_and_a_missing_one_is_unreachable() {
+    let forge = FakeForge::gitea("1.27.3", CLEAN);
+    forge.reply(
+        "/api/v1/repos/acme/widget/branches/dev",
+        vec![Reply::json(200, &branch("dev", None, false))],
+    );
+    let root = gitea_checkout();
+    let r = run(&forge, &root, &["--branch", "dev"]);
+    assert_code(&r, 0);
+    assert_eq!(r.messages("no-rule").len(), 1, "{}", r.stdout);
+    assert_eq!(r.json()["required"], json!([]));
+
+    // No such branch: GetBranch answers the flavor's 404 (`ctx.APIErrorNotFound`).
+    let r = run(&forge, &root, &["--branch", "gone"]);
+    assert_code(&r, 5);
+    let (_, message) = error(&r);
+    assert!(message.contains("HTTP 404"), "{message}");
+    assert!(message.contains("does not exist"), "{message}");
+}
+
+#[test]
+fn a_rule_list_that_disagrees_with_the_branch_loses_and_says_so() {
+    // The list a newer forge orders differently than driftgate models: the branch answer is
+    // the forge's own selection, so its contexts are the ones checked.
+    let forge = FakeForge::gitea("1.27.3", CLEAN);
+    forge.protected(
+        PROTECTIONS,
+        vec![Reply::json(
+            200,
+            &json!([gitea_rule("main", &["CI / other (push)"])]),
+        )],
+    );
+    let root = gitea_checkout();
+    let r = run(&forge, &root, &[]);
+    assert_code(&r, 0);
+    let doc = r.json();
+    assert_eq!(doc["required"], json!(CLEAN));
+    assert_eq!(r.messages("rule-name").len(), 1, "{doc:#}");
 }
 
 #[test]
@@ -383,7 +513,7 @@ fn a_token_echoed_by_the_server_never_reaches_any_output() {
         Reply::raw(
             404,
             "text/plain; charset=utf-8",
-            &format!("no route for GET {PROTECTIONS}\nAuthorization: token {TOKEN}\n"),
+            &format!("no route for GET {BRANCH}\nAuthorization: token {TOKEN}\n"),
         ),
         // A 200 that is not JSON and quotes it.
         Reply::raw(
@@ -393,7 +523,7 @@ fn a_token_echoed_by_the_server_never_reaches_any_output() {
         ),
     ];
     for (body, code) in bodies.into_iter().zip([3, 5, 5]) {
-        forge.reply(PROTECTIONS, vec![body]);
+        forge.reply(BRANCH, vec![body]);
         let _ = std::fs::remove_file(&report);
         let r = driftgate(
             &args(
@@ -442,10 +572,10 @@ fn http_404_is_unreachable() {
     assert!(message.contains("HTTP 404: not found"), "{message}");
     assert_eq!(forge.requests(), [get(VERSION), get(REPO_PATH)]);
 
-    // Forgejo's body, on the rule list itself (with --branch, the repository is not read).
+    // Forgejo's body, on the branch itself (with --branch, the repository is not read).
     let forge = FakeForge::forgejo("15.0.3+gitea-1.22.0", CLEAN);
     forge.reply(
-        PROTECTIONS,
+        BRANCH,
         vec![Reply::json(404, &not_found(Kind::Forgejo, forge.root()))],
     );
     let r = run(&forge, &root, &["--branch", "main"]);
@@ -455,33 +585,30 @@ fn http_404_is_unreachable() {
         message.contains("HTTP 404: The target couldn't be found."),
         "{message}"
     );
-    assert_eq!(forge.requests(), [get(VERSION), get(PROTECTIONS)]);
+    assert_eq!(forge.requests(), [get(VERSION), get(BRANCH)]);
 }
 
 #[test]
 fn a_500_is_retried_and_the_retry_can_succeed() {
     let forge = FakeForge::gitea("1.24.3", CLEAN);
-    forge.protected(
-        PROTECTIONS,
+    forge.readable(
+        BRANCH,
         vec![
             Reply::json(500, &api_error("", forge.root())),
-            Reply::json(200, &json!([gitea_rule("main", CLEAN)])),
+            branch_reply(CLEAN),
         ],
     );
     let root = gitea_checkout();
     let r = run(&forge, &root, &[]);
     assert_code(&r, 0);
-    assert_eq!(r.json()["requests"], 4);
-    assert_eq!(forge.count(PROTECTIONS), 2, "{:?}", forge.requests());
+    assert_eq!(r.json()["requests"], 5);
+    assert_eq!(forge.count(BRANCH), 2, "{:?}", forge.requests());
 }
 
 #[test]
 fn a_500_that_persists_gives_up_after_4_attempts() {
     let forge = FakeForge::gitea("1.24.3", CLEAN);
-    forge.reply(
-        PROTECTIONS,
-        vec![Reply::json(500, &api_error("", forge.root()))],
-    );
+    forge.reply(BRANCH, vec![Reply::json(500, &api_error("", forge.root()))]);
     let root = gitea_checkout();
     let r = run(&forge, &root, &[]);
     assert_code(&r, 5);
@@ -489,7 +616,7 @@ fn a_500_that_persists_gives_up_after_4_attempts() {
     assert_eq!(kind, "unreachable");
     assert!(message.contains("HTTP 500"), "{message}");
     assert!(message.contains("gave up after 4 attempts"), "{message}");
-    assert_eq!(forge.count(PROTECTIONS), 4, "{:?}", forge.requests());
+    assert_eq!(forge.count(BRANCH), 4, "{:?}", forge.requests());
     // Backoff 0.5 s + 1 s + 2 s between the four attempts.
     assert!(
         r.elapsed >= Duration::from_millis(3400),
@@ -505,16 +632,16 @@ const NGINX_429: &str = "<html>\r\n<head><title>429 Too Many Requests</title></h
 fn a_429_retry_after_is_honoured() {
     let forge = FakeForge::gitea("1.24.3", CLEAN);
     forge.reply(
-        PROTECTIONS,
+        BRANCH,
         vec![
             Reply::raw(429, "text/html", NGINX_429).header("retry-after", "1"),
-            Reply::json(200, &json!([gitea_rule("main", CLEAN)])),
+            branch_reply(CLEAN),
         ],
     );
     let root = gitea_checkout();
     let r = run(&forge, &root, &[]);
     assert_code(&r, 0);
-    assert_eq!(forge.count(PROTECTIONS), 2, "{:?}", forge.requests());
+    assert_eq!(forge.count(BRANCH), 2, "{:?}", forge.requests());
     assert!(
         r.elapsed >= Duration::from_millis(900),
         "waited for Retry-After: 1 ({:?})",
@@ -526,7 +653,7 @@ fn a_429_retry_after_is_honoured() {
 fn a_429_retry_after_beyond_the_cap_fails_at_once() {
     let forge = FakeForge::gitea("1.24.3", CLEAN);
     forge.reply(
-        PROTECTIONS,
+        BRANCH,
         vec![Reply::raw(429, "text/html", NGINX_429).header("retry-after", "3600")],
     );
     let root = gitea_checkout();
@@ -536,7 +663,7 @@ fn a_429_retry_after_beyond_the_cap_fails_at_once() {
     assert!(message.contains("HTTP 429"), "{message}");
     assert!(message.contains("3600s"), "{message}");
     assert!(message.contains("30s"), "names the cap: {message}");
-    assert_eq!(forge.count(PROTECTIONS), 1);
+    assert_eq!(forge.count(BRANCH), 1);
     assert!(
         r.elapsed < Duration::from_secs(10),
         "did not wait: {:?}",
@@ -549,7 +676,7 @@ fn an_html_page_with_200_is_unreachable() {
     // A login page or a proxy's error page served with 200 instead of the API.
     let forge = FakeForge::gitea("1.24.3", CLEAN);
     forge.reply(
-        PROTECTIONS,
+        BRANCH,
         vec![Reply::raw(
             200,
             "text/html; charset=utf-8",
@@ -563,7 +690,7 @@ fn an_html_page_with_200_is_unreachable() {
     assert_eq!(kind, "unreachable");
     assert!(message.contains("not the JSON expected"), "{message}");
     assert!(message.contains("text/html"), "{message}");
-    assert_eq!(forge.count(PROTECTIONS), 1, "a 200 is not retried");
+    assert_eq!(forge.count(BRANCH), 1, "a 200 is not retried");
 }
 
 #[test]
@@ -571,11 +698,11 @@ fn malformed_or_misshapen_json_is_unreachable() {
     let root = gitea_checkout();
     let forge = FakeForge::gitea("1.24.3", CLEAN);
     forge.reply(
-        PROTECTIONS,
+        BRANCH,
         vec![Reply::raw(
             200,
             "application/json;charset=utf-8",
-            "[{\"rule_name\": main, \"enable_status_check\": true}]",
+            "{\"name\": main, \"enable_status_check\": true}",
         )],
     );
     let r = run(&forge, &root, &[]);
@@ -583,28 +710,28 @@ fn malformed_or_misshapen_json_is_unreachable() {
     let (_, message) = error(&r);
     assert!(message.contains("not the JSON expected"), "{message}");
 
-    // Valid JSON, but an object where the rule list belongs.
-    forge.reply(
-        PROTECTIONS,
-        vec![Reply::json(200, &json!({"message": "ok"}))],
-    );
+    // Valid JSON, but a list where the branch belongs.
+    forge.reply(BRANCH, vec![Reply::json(200, &json!([{"message": "ok"}]))]);
     let r = run(&forge, &root, &[]);
     assert_code(&r, 5);
     let (_, message) = error(&r);
-    assert!(message.contains("not a list of rules"), "{message}");
+    assert!(message.contains("not a branch"), "{message}");
 
-    // A list whose items are not rules.
+    // A branch without the status-check keys: a changed API, not "nothing required".
     forge.reply(
-        PROTECTIONS,
+        BRANCH,
         vec![Reply::json(
             200,
-            &json!([{"status_check_contexts": "CI / build (push)"}]),
+            &json!({"name": "main", "protected": true}),
         )],
     );
     let r = run(&forge, &root, &[]);
     assert_code(&r, 5);
     let (_, message) = error(&r);
-    assert!(message.contains("not the rule list expected"), "{message}");
+    assert!(
+        message.contains("not a branch with its protection"),
+        "{message}"
+    );
 
     // A version string that is no release number.
     forge.reply(
@@ -629,9 +756,9 @@ fn a_truncated_body_is_unreachable() {
                 let body = repository(&base2.lock().unwrap(), 7, REPO, "main").to_string();
                 RawAction::Send(http_answer("200 OK", json_type, &body))
             }
-            PROTECTIONS => {
+            BRANCH => {
                 // Content-Length promises 4096 bytes; the connection closes after 40.
-                let full = json!([gitea_rule("main", CLEAN)]).to_string();
+                let full = branch("main", Some(&gitea_rule("main", CLEAN)), false).to_string();
                 let head = format!(
                     "HTTP/1.1 200 OK\r\nContent-Type: {json_type}\r\nContent-Length: 4096\r\nConnection: close\r\n\r\n"
                 );
@@ -650,11 +777,11 @@ fn a_truncated_body_is_unreachable() {
     assert_code(&r, 5);
     let (kind, message) = error(&r);
     assert_eq!(kind, "unreachable");
-    assert!(message.contains(PROTECTIONS), "{message}");
+    assert!(message.contains(BRANCH), "{message}");
     let requests = server.requests();
     assert_eq!(requests[..2], [get(VERSION), get(REPO_PATH)]);
     assert!(
-        requests[2..].iter().all(|r| *r == get(PROTECTIONS)) && requests.len() >= 3,
+        requests[2..].iter().all(|r| *r == get(BRANCH)) && requests.len() >= 3,
         "{requests:?}"
     );
 }
@@ -869,7 +996,7 @@ fn the_fake_pages_like_gitea() {
 #[test]
 fn forgejo_rules_without_priority_are_read() {
     // Forgejo's rule shape has no `priority`; a glob rule has an empty branch_name.
-    let forge = FakeForge::forgejo("15.0.3+gitea-1.22.0", &[]);
+    let forge = FakeForge::forgejo("15.0.3+gitea-1.22.0", &["CI / build (pull_request)"]);
     forge.protected(
         PROTECTIONS,
         vec![Reply::json(

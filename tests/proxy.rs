@@ -25,7 +25,9 @@ fn proxy() -> (u16, Seen) {
                 "/api/v1/repos/acme/widget" => {
                     r#"{"id":1,"full_name":"acme/widget","default_branch":"main","archived":false}"#.to_string()
                 }
-                "/api/v1/repos/acme/widget/branch_protections" => "[]".to_string(),
+                "/api/v1/repos/acme/widget/branches/main" => {
+                    r#"{"name":"main","protected":false,"required_approvals":0,"enable_status_check":false,"status_check_contexts":[],"user_can_push":true,"user_can_merge":true,"effective_branch_protection_name":""}"#.to_string()
+                }
                 _ => r#"{"errors":null,"message":"not found","url":"http://localhost:9/api/swagger"}"#.to_string(),
             };
             ([("content-type", "application/json")], body)
@@ -111,7 +113,7 @@ fn requests_go_through_the_proxy_from_the_environment() {
         seen.iter().all(|s| s.contains("host=localhost:9")),
         "{seen:?}"
     );
-    assert!(seen[2].contains("/api/v1/repos/acme/widget/branch_protections"));
+    assert!(seen[2].contains("/api/v1/repos/acme/widget/branches/main"));
 }
 
 #[test]

@@ -17,8 +17,9 @@ const PAGE_LIMIT: u32 = 50;
 /// answers about 80 MB).
 pub const MAX_LISTING_BYTES: usize = 256 * 1024 * 1024;
 
-pub const PROTECTION_HINT: &str = "Reading branch protection needs a token of a repository admin \
-(with read:repository scope); the Actions job token gets 403, so pass a separate read-only admin token.";
+/// For `branch_protections`, which only the required-checks sweep of a rule needs to name it.
+pub const PROTECTION_HINT: &str = "Listing branch protection rules needs a token of a repository admin \
+(with read:repository scope); the Actions job token gets 403.";
 pub const READ_HINT: &str = "Check that the token exists and can read the repository.";
 
 pub struct Forge {
@@ -86,6 +87,26 @@ impl Forge {
             .filter(|b| !b.is_empty())
             .map(str::to_string)
             .ok_or_else(|| Error::Unreachable(format!("{what}: the answer has no default_branch")))
+    }
+
+    /// `GET /repos/{owner}/{repo}/branches/{branch}`: the branch with the status checks of the
+    /// rule the forge itself applies to it. Any reader may ask (the Actions job token included).
+    pub async fn branch(&self, repo: &str, branch: &str) -> Result<Value, Error> {
+        let what = format!("GET /api/v1/repos/{repo}/branches/{branch}");
+        let a = self
+            .http
+            .get_json(
+                &self.url(&format!("/repos/{repo}/branches/{}", encode_path(branch))),
+                &what,
+                READ_HINT,
+            )
+            .await?;
+        if !a.json.is_object() {
+            return Err(Error::Unreachable(format!(
+                "{what}: the answer is not a branch"
+            )));
+        }
+        Ok(a.json)
     }
 
     /// `GET /repos/{owner}/{repo}/branch_protections`: every rule, in the forge's order.

@@ -166,10 +166,32 @@ impl FakeForge {
             &format!("/api/v1/repos/{REPO}"),
             vec![Reply::json(200, &repository(&self.url, 7, REPO, "main"))],
         );
+        let main = rules.as_array().and_then(|r| r.first()).cloned();
+        self.readable(
+            &format!("/api/v1/repos/{REPO}/branches/main"),
+            vec![Reply::json(200, &branch("main", main.as_ref(), false))],
+        );
         self.protected(
             &format!("/api/v1/repos/{REPO}/branch_protections"),
             vec![Reply::json(200, &rules)],
         );
+    }
+
+    /// As `reply`, for a route any reader of a private repository may call
+    /// (`reqRepoReader`): a wrong token is the flavor's 401, no token the 404 of a repository
+    /// the caller cannot see.
+    pub fn readable(&self, path: &str, replies: Vec<Reply>) {
+        assert!(!replies.is_empty());
+        let kind = self.inner.kind;
+        let root = self.inner.root.clone();
+        self.handler(path, move |seen, n| {
+            let expected = format!("token {TOKEN}");
+            match seen.authorization.as_deref() {
+                None => Reply::json(404, &not_found(kind, &root)),
+                Some(a) if a != expected => Reply::json(401, &invalid_token(kind, &root)),
+                Some(_) => replies[n.min(replies.len() - 1)].clone(),
+            }
+        });
     }
 
     /// Answers `path` with `replies` in turn; the last one repeats.
@@ -188,13 +210,7 @@ impl FakeForge {
             let expected = format!("token {TOKEN}");
             match seen.authorization.as_deref() {
                 None => Reply::json(401, &api_error("token is required", &root)),
-                Some(a) if a != expected => {
-                    let message = match kind {
-                        Kind::Gitea => "invalid username, password or token",
-                        Kind::Forgejo => "user does not exist [uid: 0, name: ]",
-                    };
-                    Reply::json(401, &api_error(message, &root))
-                }
+                Some(a) if a != expected => Reply::json(401, &invalid_token(kind, &root)),
                 Some(_) => replies[n.min(replies.len() - 1)].clone(),
             }
         });
@@ -268,6 +284,48 @@ async fn handle(
         b = b.header(k.as_str(), v.as_str());
     }
     b.body(Body::from(reply.body)).expect("response")
+}
+
+/// The 401 for a token the forge does not know.
+fn invalid_token(kind: Kind, root: &str) -> Value {
+    let message = match kind {
+        Kind::Gitea => "invalid username, password or token",
+        Kind::Forgejo => "user does not exist [uid: 0, name: ]",
+    };
+    api_error(message, root)
+}
+
+/// `GET /repos/{o}/{r}/branches/{branch}` as `services/convert` `ToBranch` answers it (Gitea
+/// 1.26/1.27 and Forgejo 11/15 alike): the status checks of the rule the forge applies to the
+/// branch (`rule`, none when no rule applies); the rule's name only for repository admins.
+pub fn branch(name: &str, rule: Option<&Value>, admin: bool) -> Value {
+    let commit = json!({
+        "id": "3f1c0e0f9b7f1d7f5c2a6b0e8d4c2a1b0f9e8d7c",
+        "message": "Merge pull request 'ci: build on push' (#12) from feature into main\n",
+        "url": "http://forge.example/acme/widget/commit/3f1c0e0f9b7f1d7f5c2a6b0e8d4c2a1b0f9e8d7c",
+        "author": {"name": "alice", "email": "alice@example.com", "username": "alice"},
+        "committer": {"name": "alice", "email": "alice@example.com", "username": "alice"},
+        "verification": {"verified": false, "reason": "gpg.error.not_signed_commit",
+            "signature": "", "signer": null, "payload": ""},
+        "timestamp": "2026-11-20T09:15:00Z",
+        "added": null, "removed": null, "modified": null
+    });
+    match rule {
+        None => json!({
+            "name": name, "commit": commit, "protected": false, "required_approvals": 0,
+            "enable_status_check": false, "status_check_contexts": [],
+            "user_can_push": true, "user_can_merge": true,
+            "effective_branch_protection_name": ""
+        }),
+        Some(r) => json!({
+            "name": name, "commit": commit, "protected": true,
+            "required_approvals": r["required_approvals"],
+            "enable_status_check": r["enable_status_check"],
+            "status_check_contexts": r["status_check_contexts"],
+            "user_can_push": false, "user_can_merge": true,
+            "effective_branch_protection_name": if admin { r["rule_name"].clone() } else { json!("") }
+        }),
+    }
 }
 
 /// `{"message": ..., "url": "<root>/api/swagger"}`, the forges' `APIError`.

@@ -28,7 +28,9 @@ use axum::response::Response;
 use base64::Engine;
 use serde_json::{Value, json};
 
-use super::fake_forge::{Kind, TOKEN, api_error, forgejo_rule, gitea_rule, not_found, repository};
+use super::fake_forge::{
+    Kind, TOKEN, api_error, branch, forgejo_rule, gitea_rule, not_found, repository,
+};
 
 /// One request as the fake saw it.
 #[derive(Debug, Clone)]
@@ -479,6 +481,29 @@ fn repo_route(
             Protections::Rules(v) => Reply::json(200, v.clone()),
             Protections::Fail(status, v) => Reply::json(*status, v.clone()),
         },
+        // `GetBranch` (`reqRepoReader(unit.TypeCode)`): the rule `ToBranch` reports, with its
+        // name (this fake's token is an admin's). A repository whose rules fail fails here too.
+        ("GET", ["branches", name @ ..]) => {
+            let name = name.join("/");
+            if name != r.default_branch {
+                return Reply::json(404, not_found(inner.kind, &inner.root));
+            }
+            match &r.protections {
+                Protections::Rules(v) => {
+                    let rule = v.as_array().and_then(|rules| {
+                        rules.iter().find(|rule| {
+                            let n = rule["rule_name"].as_str().unwrap_or_default();
+                            n.eq_ignore_ascii_case(&name)
+                                || n.strip_suffix('*').is_some_and(|p| {
+                                    name.starts_with(p) && !name[p.len()..].contains('/')
+                                })
+                        })
+                    });
+                    Reply::json(200, branch(&name, rule, true))
+                }
+                Protections::Fail(status, v) => Reply::json(*status, v.clone()),
+            }
+        }
         ("GET", ["contents", path @ ..]) => contents(inner, seen, r, &path.join("/")),
         ("GET", ["labels"]) => {
             let all = r.labels.iter().map(|l| label_json(inner, r, l)).collect();

@@ -167,7 +167,7 @@ fn online_forge(o: &Options) -> Result<Option<Forge>, Error> {
     validate_repo(repo)?;
     if o.http.token.is_none() {
         return Err(Error::Usage(format!(
-            "no token: reading branch protection needs a repository admin token in one of {} (or the variable named by --token-env)",
+            "no token: reading what the branch requires needs a token that can read the repository (in a workflow the job token: action input token, default ${{{{ github.token }}}}) in one of {} (or the variable named by --token-env)",
             crate::forge::http::TOKEN_CHAIN.join(", ")
         )));
     }
@@ -209,35 +209,26 @@ async fn check(
         _ => None,
     };
 
-    let rules = match (&o.protection_file, forge, &facts.repo) {
-        _ if !o.required.is_empty() => None,
+    let required: Vec<String> = match (&o.protection_file, forge, facts.repo.clone()) {
+        _ if !o.required.is_empty() => {
+            facts.required_source = Some("--required".into());
+            o.required.clone()
+        }
         (Some(path), _, _) => {
             let text = crate::fsread::read_text(path, PROTECTION_FILE_BYTES, true)
                 .map_err(|e| Error::Usage(format!("the protection file {} {e}", path.display())))?;
             let rules = rules::parse_rules(&text)
                 .map_err(|e| Error::Usage(format!("{}: {e}", path.display())))?;
             facts.required_source = Some(format!("--protection-file {}", path.display()));
-            Some(rules)
+            pick_rule(&rules, facts, findings)?.unwrap_or_default()
         }
-        (None, Some(f), Some(repo)) => {
-            let v = f.branch_protections(repo).await?;
-            let rules: Vec<BranchProtection> = rules::rules_from_value(v).map_err(|e| {
-                Error::Unreachable(format!(
-                    "GET /api/v1/repos/{repo}/branch_protections: not the rule list expected ({e})"
-                ))
-            })?;
-            facts.required_source = Some("branch protection (API)".into());
-            Some(rules)
-        }
-        _ => None,
-    };
-
-    let required: Vec<String> = match rules {
-        None => {
+        (None, Some(f), Some(repo)) => online_required(f, &repo, facts, findings)
+            .await?
+            .unwrap_or_default(),
+        _ => {
             facts.required_source = Some("--required".into());
-            o.required.clone()
+            Vec::new()
         }
-        Some(rules) => pick_rule(&rules, facts, findings)?.unwrap_or_default(),
     };
     facts.required = required.clone();
 
@@ -287,6 +278,128 @@ async fn check(
     Ok(())
 }
 
+/// What the forge requires of the branch, read as the forge computes it: the branch endpoint
+/// answers with the status checks of the rule the forge applies (`GetFirstMatchProtectedBranchRule`),
+/// for any reader, so the job token is enough and no rule selection of ours can be wrong. Only
+/// the rule's name needs more: admins get it in the same answer; otherwise the rule list names it
+/// when the token may read it (a 401/403/404 there is the usual case and falls back silently).
+async fn online_required(
+    f: &Forge,
+    repo: &str,
+    facts: &mut Facts,
+    findings: &mut Vec<Finding>,
+) -> Result<Option<Vec<String>>, Error> {
+    let branch = facts
+        .branch
+        .clone()
+        .ok_or_else(|| Error::Usage("--branch is needed to read what the forge requires".into()))?;
+    let what = format!("GET /api/v1/repos/{repo}/branches/{branch}");
+    let status = match f.branch(repo, &branch).await {
+        Err(Error::Unreachable(m)) if m.contains("HTTP 404") => {
+            return Err(Error::Unreachable(format!(
+                "{m} (the branch {branch:?} does not exist in {repo}, or the token cannot see the repository)"
+            )));
+        }
+        other => rules::BranchStatus::from_value(other?)
+            .map_err(|e| Error::Unreachable(format!("{what}: {e}")))?,
+    };
+    facts.required_source = Some(format!("the forge's rule for the branch ({what})"));
+    if !status.protected {
+        findings.push(Finding::notice(
+            "no-rule",
+            branch.clone(),
+            format!("no branch protection rule applies to {branch}: nothing is required"),
+        ));
+        return Ok(None);
+    }
+    let name = if status.effective_branch_protection_name.is_empty() {
+        rule_name_from_list(f, repo, &branch, &status, findings).await
+    } else {
+        Some(status.effective_branch_protection_name.clone())
+    };
+    facts.rule = Some(name.clone().unwrap_or_else(|| UNNAMED_RULE.into()));
+    let subject = name.unwrap_or_else(|| branch.clone());
+    Ok(required_of(
+        &subject,
+        status.enable_status_check,
+        status.status_check_contexts,
+        findings,
+    ))
+}
+
+/// What the report calls a rule whose name only admins may read.
+const UNNAMED_RULE: &str = "(the rule's name is shown to repository admins only)";
+
+/// The rule's name from the rule list, when the token may read it and the rule driftgate picks
+/// from it requires what the forge said; `None` otherwise. Naming is not verification: no
+/// failure here changes the result, and only a failure other than "may not read" is mentioned.
+async fn rule_name_from_list(
+    f: &Forge,
+    repo: &str,
+    branch: &str,
+    status: &rules::BranchStatus,
+    findings: &mut Vec<Finding>,
+) -> Option<String> {
+    let rules = match f.branch_protections(repo).await {
+        Ok(v) => rules::rules_from_value(v).ok()?,
+        Err(Error::Auth(_)) => return None,
+        Err(Error::Unreachable(m)) if m.contains("HTTP 404") => return None,
+        Err(e) => {
+            findings.push(Finding::notice(
+                "rule-name",
+                branch,
+                format!("the rule's name could not be read: {e}"),
+            ));
+            return None;
+        }
+    };
+    let rule = rules::select(&rules, branch)?;
+    let same = rule.enable_status_check == status.enable_status_check
+        && rule.status_check_contexts.clone().unwrap_or_default()
+            == status.status_check_contexts.clone().unwrap_or_default();
+    if !same {
+        findings.push(Finding::notice(
+            "rule-name",
+            branch,
+            format!(
+                "the rule list's rule {:?} requires other contexts than the forge applies to {branch}; the forge's are checked",
+                rule.name()
+            ),
+        ));
+        return None;
+    }
+    Some(rule.name().to_string())
+}
+
+/// The contexts a rule requires, or `None` with a notice saying why nothing is required.
+fn required_of(
+    rule: &str,
+    enable_status_check: bool,
+    contexts: Option<Vec<String>>,
+    findings: &mut Vec<Finding>,
+) -> Option<Vec<String>> {
+    if !enable_status_check {
+        findings.push(Finding::notice(
+            "status-checks-disabled",
+            rule,
+            format!("the rule {rule:?} does not require status checks"),
+        ));
+        return None;
+    }
+    let contexts = contexts.unwrap_or_default();
+    if contexts.is_empty() {
+        findings.push(Finding::notice(
+            "empty-required",
+            rule,
+            format!(
+                "the rule {rule:?} enables status checks with an empty list: the forge then requires every posted status to pass, and no context can be missing"
+            ),
+        ));
+        return None;
+    }
+    Some(contexts)
+}
+
 /// The rule for the branch, with notices for "no rule", "status checks off", "empty list".
 /// `Ok(None)` when nothing is required.
 fn pick_rule(
@@ -317,27 +430,12 @@ fn pick_rule(
         return Ok(None);
     };
     facts.rule = Some(rule.name().to_string());
-    if !rule.enable_status_check {
-        findings.push(Finding::notice(
-            "status-checks-disabled",
-            rule.name(),
-            format!("the rule {:?} does not require status checks", rule.name()),
-        ));
-        return Ok(None);
-    }
-    let contexts = rule.status_check_contexts.clone().unwrap_or_default();
-    if contexts.is_empty() {
-        findings.push(Finding::notice(
-            "empty-required",
-            rule.name(),
-            format!(
-                "the rule {:?} enables status checks with an empty list: the forge then requires every posted status to pass, and no context can be missing",
-                rule.name()
-            ),
-        ));
-        return Ok(None);
-    }
-    Ok(Some(contexts))
+    Ok(required_of(
+        rule.name(),
+        rule.enable_status_check,
+        rule.status_check_contexts.clone(),
+        findings,
+    ))
 }
 
 /// Whose rules apply: `--forge-version` (whose number implies the flavor), `--flavor`, what the

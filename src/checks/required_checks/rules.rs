@@ -52,6 +52,29 @@ impl BranchProtection {
     }
 }
 
+/// `GET /repos/{o}/{r}/branches/{branch}` as the forges answer it (`services/convert` `ToBranch`):
+/// the status checks of the rule the forge applies to the branch, with no rule selection of ours.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+pub struct BranchStatus {
+    pub name: String,
+    /// Whether any rule applies; without one the other fields are false and empty.
+    pub protected: bool,
+    /// Required, as in a rule: an answer without it is not the shape the forges send.
+    pub enable_status_check: bool,
+    /// `null` when the rule was saved with status checks off; the key itself must be there.
+    #[serde(deserialize_with = "present_or_null")]
+    pub status_check_contexts: Option<Vec<String>>,
+    /// The rule's name, filled for repository admins only (empty for anyone else).
+    #[serde(default)]
+    pub effective_branch_protection_name: String,
+}
+
+impl BranchStatus {
+    pub fn from_value(v: serde_json::Value) -> Result<BranchStatus, String> {
+        serde_json::from_value(v).map_err(|e| format!("not a branch with its protection: {e}"))
+    }
+}
+
 /// A key that must be present, with a value or `null`.
 fn present_or_null<'de, D: serde::Deserializer<'de>>(
     d: D,
@@ -129,6 +152,41 @@ mod tests {
         let rules = vec![rule("m*", None, &["first"]), rule("*", None, &["second"])];
         assert_eq!(select(&rules, "main").map(|r| r.name()), Some("m*"));
         assert!(select(&rules, "dev/x").is_none());
+    }
+
+    #[test]
+    fn branch_answers_need_the_status_check_keys() {
+        // The shape of `ToBranch` for a reader (Gitea 1.27, Forgejo 15): no rule name.
+        let v = serde_json::json!({
+            "name": "main", "commit": {"id": "abc"}, "protected": true,
+            "required_approvals": 1, "enable_status_check": true,
+            "status_check_contexts": ["ci / test (push)"], "user_can_push": false,
+            "user_can_merge": false, "effective_branch_protection_name": ""
+        });
+        let b = BranchStatus::from_value(v).expect("branch");
+        assert!(b.protected && b.enable_status_check);
+        assert_eq!(
+            b.status_check_contexts,
+            Some(vec!["ci / test (push)".to_string()])
+        );
+        assert!(b.effective_branch_protection_name.is_empty());
+        let off = serde_json::json!({"name": "x", "protected": true, "enable_status_check": false,
+            "status_check_contexts": null});
+        assert_eq!(
+            BranchStatus::from_value(off)
+                .expect("null")
+                .status_check_contexts,
+            None
+        );
+        // A changed shape is not "nothing required".
+        for bad in [
+            serde_json::json!({"name": "main", "protected": true, "status_check_contexts": []}),
+            serde_json::json!({"name": "main", "protected": true, "enable_status_check": true}),
+            serde_json::json!({"name": "main", "enable_status_check": true, "status_check_contexts": []}),
+            serde_json::json!([]),
+        ] {
+            assert!(BranchStatus::from_value(bad.clone()).is_err(), "{bad}");
+        }
     }
 
     #[test]

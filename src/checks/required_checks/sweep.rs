@@ -53,7 +53,7 @@ async fn prepare(s: &Sweep) -> Result<(Arc<Forge>, Options, Vec<String>), Error>
     })?;
     if s.base.http.token.is_none() {
         return Err(Error::Usage(format!(
-            "no token: a sweep reads branch protection, which needs an admin token in one of {}",
+            "no token: a sweep reads each repository and the rule of its branch, which needs a token that can read them in one of {}",
             crate::forge::http::TOKEN_CHAIN.join(", ")
         )));
     }
