@@ -6,14 +6,23 @@
 struct Flag {
     input: &'static str,
     flag: &'static str,
-    multi: bool,
+    takes: Takes,
+}
+
+#[derive(PartialEq)]
+enum Takes {
+    One,
+    /// One value per line.
+    Many,
+    /// `true` gives the flag alone, `false` nothing.
+    Switch,
 }
 
 const fn one(input: &'static str, flag: &'static str) -> Flag {
     Flag {
         input,
         flag,
-        multi: false,
+        takes: Takes::One,
     }
 }
 
@@ -21,7 +30,15 @@ const fn many(input: &'static str, flag: &'static str) -> Flag {
     Flag {
         input,
         flag,
-        multi: true,
+        takes: Takes::Many,
+    }
+}
+
+const fn switch(input: &'static str, flag: &'static str) -> Flag {
+    Flag {
+        input,
+        flag,
+        takes: Takes::Switch,
     }
 }
 
@@ -32,6 +49,7 @@ const COMMON: &[Flag] = &[
     one("ca-cert", "--ca-cert"),
     one("label", "--label"),
     one("fail-on", "--fail-on"),
+    switch("comment", "--comment"),
 ];
 
 const REQUIRED_CHECKS: &[Flag] = &[
@@ -79,6 +97,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("fail-on", "error"),
     ("timeout", "30"),
     ("concurrency", "8"),
+    ("comment", "false"),
 ];
 
 /// The environment variable of an input, as runners name it.
@@ -127,7 +146,20 @@ pub fn argv(env: &dyn Fn(&str) -> Option<String>) -> Result<Argv, String> {
     let mut out = vec!["driftgate".to_string(), check.clone()];
     for f in COMMON.iter().chain(flags) {
         let Some(value) = get(f.input) else { continue };
-        if f.multi {
+        if f.takes == Takes::Switch {
+            // As the Actions toolkit's getBooleanInput reads YAML 1.2 core booleans.
+            match value.as_str() {
+                "true" | "True" | "TRUE" => out.push(f.flag.to_string()),
+                "false" | "False" | "FALSE" => {}
+                _ => {
+                    return Err(format!(
+                        "input {}: takes true or false, not a value of {} characters",
+                        f.input,
+                        value.chars().count()
+                    ));
+                }
+            }
+        } else if f.takes == Takes::Many {
             for line in value.lines().map(str::trim).filter(|l| !l.is_empty()) {
                 out.push(f.flag.to_string());
                 out.push(line.to_string());

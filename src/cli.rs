@@ -72,6 +72,9 @@ pub struct Common {
     /// Which findings fail the run: errors only, or warnings (conditional, duplicate, hollow …) too.
     #[arg(long, value_enum, default_value_t = report::FailOn::Error)]
     pub fail_on: report::FailOn,
+    /// On a pull request, keep one comment with the summary (edited, never duplicated).
+    #[arg(long)]
+    pub comment: bool,
 }
 
 #[derive(Debug, Args)]
@@ -275,8 +278,7 @@ async fn track(
         )
         .into_finding("tracking-issue");
     };
-    let token = token_from_env(Some("DRIFTGATE_ISSUE_TOKEN"))
-        .or_else(|| token_from_env(c.token_env.as_deref()));
+    let token = write_token(c);
     if token.is_none() {
         return crate::error::Error::Usage("issue mode needs a token that may write issues (DRIFTGATE_ISSUE_TOKEN or the token chain)".into())
             .into_finding("tracking-issue");
@@ -300,6 +302,55 @@ async fn track(
         Ok(action) => crate::tracking::notice(&t, &action),
         Err(e) => e.into_finding(format!("tracking issue in {}", t.repo)),
     }
+}
+
+/// The token of the two writes (tracking issues, the pull-request comment):
+/// `DRIFTGATE_ISSUE_TOKEN`, else the check's own token.
+fn write_token(c: &Common) -> Option<crate::forge::http::Token> {
+    token_from_env(Some("DRIFTGATE_ISSUE_TOKEN")).or_else(|| token_from_env(c.token_env.as_deref()))
+}
+
+/// `--comment`: the summary as the pull request's one driftgate comment, or why not.
+async fn comment(r: &report::Report, c: &Common, check: &str) -> crate::outcome::Finding {
+    let getenv = |k: &str| env(k);
+    let number = match crate::comment::pull_request(&getenv) {
+        Ok(Some(n)) => n,
+        Ok(None) => {
+            return crate::outcome::Finding::notice(
+                "pr-comment",
+                "pull request",
+                "not a pull_request or pull_request_target run: no comment",
+            );
+        }
+        Err(e) => return e.into_finding("pr-comment"),
+    };
+    let (Some(repo), Some(server)) = (env("GITHUB_REPOSITORY"), env("GITHUB_SERVER_URL")) else {
+        return crate::error::Error::Usage(
+            "--comment needs GITHUB_REPOSITORY and GITHUB_SERVER_URL (set by the runner)".into(),
+        )
+        .into_finding("pr-comment");
+    };
+    let Some(token) = write_token(c) else {
+        return crate::error::Error::Usage(
+            "--comment needs a token (the job token, DRIFTGATE_ISSUE_TOKEN or the token chain)"
+                .into(),
+        )
+        .into_finding("pr-comment");
+    };
+    let forge = match crate::forge::client::Forge::new(
+        &server,
+        HttpOptions::new(
+            Duration::from_secs(c.timeout),
+            c.ca_cert.clone(),
+            Some(token),
+        ),
+    ) {
+        Ok(f) => f,
+        Err(e) => return e.into_finding("pr-comment"),
+    };
+    let body = crate::comment::body(check, &report::summary_markdown(r, c.mode));
+    let done = crate::comment::sync(&forge, &repo, number, check, &body).await;
+    crate::comment::finding(number, done)
 }
 
 /// What one check produced: the report to deliver, and the reports (with where their tracking
@@ -462,6 +513,10 @@ pub async fn run(cli: Cli) -> u8 {
             let notice = track(&subject, common, t.repo, t.server, t.target, check).await;
             ran.report.findings.push(notice);
         }
+    }
+    if common.comment {
+        let done = comment(&ran.report, common, check).await;
+        ran.report.findings.push(done);
     }
     let mut stdout = std::io::stdout().lock();
     let mut stderr = std::io::stderr().lock();

@@ -3,6 +3,7 @@
 pub mod action;
 pub mod checks;
 pub mod cli;
+pub mod comment;
 pub mod error;
 pub mod forge;
 pub mod fsread;

@@ -72,7 +72,7 @@ pub fn run_link(env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
 
 /// Bodies compare without the run line and volatile timings, so an unchanged result does not
 /// edit the issue.
-fn comparable(body: &str) -> String {
+pub(crate) fn comparable(body: &str) -> String {
     body.lines()
         .filter(|l| !l.starts_with(RUN_LINE) && !l.starts_with("- **reads**"))
         .map(str::trim_end)

@@ -172,8 +172,33 @@ impl Http {
             .await
     }
 
+    /// Sends a request whose answer has no body to read (DELETE answers 204); non-2xx answers
+    /// become errors.
+    pub async fn send_empty(
+        &self,
+        method: Method,
+        url: &str,
+        what: &str,
+        auth_hint: &str,
+    ) -> Result<(), Error> {
+        let raw = self
+            .fetch(&Request {
+                method,
+                url,
+                what,
+                accept: "application/json",
+                auth: Auth::Default,
+                body: None,
+            })
+            .await?;
+        if !raw.status.is_success() {
+            return Err(self.error_for(&raw, what, auth_hint));
+        }
+        Ok(())
+    }
+
     /// Sends `body` (if any) and parses the JSON answer; non-2xx answers become errors. Only
-    /// issue mode sends anything but GET.
+    /// issue mode and the pull-request comment send anything but GET.
     pub async fn send_json(
         &self,
         method: Method,

@@ -145,4 +145,65 @@ impl Forge {
         .await
         .map(|_| ())
     }
+
+    /// Every comment of an issue or pull request, oldest first: `id` and `body`. The forges do
+    /// not page this list (`ListIssueComments` reads no page/limit), so it is one request.
+    pub async fn issue_comments(
+        &self,
+        repo: &str,
+        number: u64,
+    ) -> Result<Vec<(u64, String)>, Error> {
+        let path = format!("/repos/{repo}/issues/{number}/comments");
+        let what = format!("GET /api/v1{path}");
+        let a = self
+            .http()
+            .get_json(&self.url(&path), &what, ISSUE_HINT)
+            .await?;
+        let items = a
+            .json
+            .as_array()
+            .ok_or_else(|| Error::Unreachable(format!("{what}: not a list of comments")))?;
+        let mut out = items
+            .iter()
+            .map(|c| Some((c.get("id")?.as_u64()?, c.get("body")?.as_str()?.to_string())))
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| Error::Unreachable(format!("{what}: an item is not a comment")))?;
+        out.sort_by_key(|c| c.0);
+        Ok(out)
+    }
+
+    /// Posts a comment and answers its id.
+    pub async fn create_comment(&self, repo: &str, number: u64, body: &str) -> Result<u64, Error> {
+        let v = self
+            .write(
+                Method::POST,
+                &format!("/repos/{repo}/issues/{number}/comments"),
+                &json!({"body": body}),
+            )
+            .await?;
+        v.get("id").and_then(Value::as_u64).ok_or_else(|| {
+            Error::Unreachable(format!(
+                "POST /repos/{repo}/issues/{number}/comments: no comment id in the answer"
+            ))
+        })
+    }
+
+    pub async fn edit_comment(&self, repo: &str, id: u64, body: &str) -> Result<(), Error> {
+        self.write(
+            Method::PATCH,
+            &format!("/repos/{repo}/issues/comments/{id}"),
+            &json!({"body": body}),
+        )
+        .await
+        .map(|_| ())
+    }
+
+    /// Deletes a comment driftgate itself posted (a twin of a racing run's).
+    pub async fn delete_comment(&self, repo: &str, id: u64) -> Result<(), Error> {
+        let path = format!("/repos/{repo}/issues/comments/{id}");
+        let what = format!("DELETE /api/v1{path}");
+        self.http()
+            .send_empty(Method::DELETE, &self.url(&path), &what, ISSUE_HINT)
+            .await
+    }
 }

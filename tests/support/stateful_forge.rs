@@ -105,6 +105,9 @@ pub struct Repo {
     pub labels: Vec<Label>,
     pub issues: Vec<Issue>,
     pub comments: Vec<Comment>,
+    /// The token may read but not comment (a fork pull request's job token): comment writes
+    /// answer 403 as `reqRepoWriter`-style checks do (status only, empty body).
+    pub read_only: bool,
 }
 
 impl Repo {
@@ -228,6 +231,7 @@ impl StatefulForge {
             labels: Vec::new(),
             issues: Vec::new(),
             comments: Vec::new(),
+            read_only: false,
         });
     }
 
@@ -350,6 +354,8 @@ struct Reply {
     status: u16,
     headers: Vec<(String, String)>,
     body: Value,
+    /// No body at all (`ctx.Status(...)`: 204, and the bare 403 of `editIssueComment`).
+    empty: bool,
 }
 
 impl Reply {
@@ -358,6 +364,14 @@ impl Reply {
             status,
             headers: Vec::new(),
             body,
+            empty: false,
+        }
+    }
+
+    fn empty(status: u16) -> Reply {
+        Reply {
+            empty: true,
+            ..Reply::json(status, Value::Null)
         }
     }
 
@@ -407,8 +421,12 @@ async fn handle(
     for (k, v) in &reply.headers {
         b = b.header(k.as_str(), v.as_str());
     }
-    b.body(Body::from(reply.body.to_string()))
-        .expect("response")
+    let text = if reply.empty {
+        String::new()
+    } else {
+        reply.body.to_string()
+    };
+    b.body(Body::from(text)).expect("response")
 }
 
 fn route(inner: &Inner, seen: &Seen, auth: Option<&str>) -> Reply {
@@ -585,6 +603,32 @@ fn repo_route(
             r.issues.push(issue.clone());
             Reply::json(201, issue_json(inner, r, &issue))
         }
+        // `EditIssueComment`/`DeleteIssueComment` (routers/api/v1/repo/issue_comment.go):
+        // 200 with the comment, 204, or 404 for an id not in this repository.
+        (_, ["issues", "comments", id]) => {
+            let Some(idx) = id
+                .parse::<u64>()
+                .ok()
+                .and_then(|id| r.comments.iter().position(|c| c.id == id))
+            else {
+                return Reply::json(404, not_found(inner.kind, &inner.root));
+            };
+            if r.read_only && m != "GET" {
+                return Reply::empty(403);
+            }
+            match m {
+                "GET" => Reply::json(200, comment_json(inner, r, &r.comments[idx])),
+                "PATCH" => {
+                    r.comments[idx].body = body["body"].as_str().unwrap_or_default().to_string();
+                    Reply::json(200, comment_json(inner, r, &r.comments[idx]))
+                }
+                "DELETE" => {
+                    r.comments.remove(idx);
+                    Reply::empty(204)
+                }
+                _ => Reply::json(405, api_error("method not allowed", &inner.root)),
+            }
+        }
         (_, ["issues", n, rest @ ..]) => {
             let Some(idx) = n
                 .parse::<u64>()
@@ -610,6 +654,10 @@ fn repo_route(
                     // EditIssue answers 201 Created.
                     Reply::json(201, issue_json(inner, r, &i))
                 }
+                ("POST", ["comments"]) if r.read_only => Reply::json(
+                    403,
+                    api_error("user should have permission to write issues", &inner.root),
+                ),
                 ("POST", ["comments"]) => {
                     let c = Comment {
                         id: fresh_id(),
