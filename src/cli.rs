@@ -235,10 +235,11 @@ fn runtime_pin_options(
                 "--match selects control-plane rows; it does not go with --image".into(),
             ));
         }
-        (None, Some(image)) => runtime_pin::Source::Registry {
-            image: runtime_pin::registry::parse_image(image)?,
-            credentials: runtime_pin::registry::credentials_from_env(),
-        },
+        (None, Some(image)) => {
+            let image = runtime_pin::registry::parse_image(image)?;
+            let credentials = runtime_pin::registry::credentials_for(image.registry())?;
+            runtime_pin::Source::Registry { image, credentials }
+        }
         (None, None) => {
             return Err(crate::error::Error::Usage(
                 "--url or --image is needed".into(),

@@ -190,6 +190,7 @@ fn driftgate(args: &[&str], env: &[(&str, &str)]) -> Output {
         "GITHUB_STEP_SUMMARY",
         "DRIFTGATE_REGISTRY_USERNAME",
         "DRIFTGATE_REGISTRY_PASSWORD",
+        "DOCKER_CONFIG",
         "HTTP_PROXY",
         "HTTPS_PROXY",
         "ALL_PROXY",
@@ -199,6 +200,8 @@ fn driftgate(args: &[&str], env: &[(&str, &str)]) -> Output {
     ] {
         cmd.env_remove(v);
     }
+    // No docker config of the machine's user: only what a test writes.
+    cmd.env("HOME", "/nonexistent-driftgate-home");
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -342,6 +345,44 @@ fn htpasswd_basic_credentials() {
     for s in [&out.stdout, &out.stderr] {
         assert!(!String::from_utf8_lossy(s).contains(pass));
     }
+
+    // What `docker login` leaves in config.json (docker/cli `configfile`): base64 `auth`.
+    use base64::Engine as _;
+    let config = std::env::temp_dir().join(format!("dg-docker-config-{}", std::process::id()));
+    std::fs::create_dir_all(&config).expect("config dir");
+    let write = |user: &str, pass: &str| {
+        let auth = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{pass}"));
+        std::fs::write(
+            config.join("config.json"),
+            json!({"auths": {format!("http://{}", reg.addr): {"auth": auth}}}).to_string(),
+        )
+        .expect("config.json");
+    };
+    let dir = config.display().to_string();
+    write(user, pass);
+    let out = driftgate(
+        &["--digest", &d, "--image", &image],
+        &[("DOCKER_CONFIG", &dir)],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    write(user, "wrong-password");
+    let out = driftgate(
+        &["--digest", &d, "--image", &image],
+        &[("DOCKER_CONFIG", &dir)],
+    );
+    assert_eq!(out.status.code(), Some(3), "the config's wrong password");
+    std::fs::write(config.join("config.json"), "{not json").expect("broken");
+    let out = driftgate(
+        &["--digest", &d, "--image", &image],
+        &[("DOCKER_CONFIG", &dir)],
+    );
+    assert_eq!(out.status.code(), Some(1), "an unreadable config is usage");
+    let _ = std::fs::remove_dir_all(&config);
 }
 
 #[test]
@@ -379,6 +420,19 @@ fn wait_until_the_tag_is_pushed() {
     let r = report(&out);
     assert!(r["reads"].as_u64().expect("reads") >= 2);
     assert!(r["waited_seconds"].as_f64().expect("waited") >= 1.0);
+    // A line per read: what it read, what it wanted, the time left.
+    let err = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = err
+        .lines()
+        .filter(|l| l.contains("runtime-pin: read "))
+        .collect();
+    assert!(lines.len() >= 2, "{err}");
+    assert!(
+        lines[0].contains("missing-pin") && lines[0].contains(&format!("wanted {d}")),
+        "{err}"
+    );
+    assert!(lines[0].contains("s left"), "{err}");
+    assert!(lines.last().unwrap().contains("in sync"), "{err}");
 }
 
 /// Every request the fake registry received: method, path with query, Authorization.

@@ -80,13 +80,15 @@ pub fn read(doc: &Value, sel: &Selector, expected: &str, url: &str) -> Result<Re
             "missing-pin",
             subject.clone(),
             format!(
-                "no row of {:?} matches {subject}, so nothing pins {expected}",
-                sel.rows
+                "no row of {:?} matches {subject}, so nothing pins {expected}{}",
+                sel.rows,
+                why_nothing_matches(rows, &sel.matches)
             ),
         ));
     }
-    for (i, row) in selected.iter().enumerate() {
+    for row in &selected {
         let value = row.get(&sel.field).and_then(Value::as_str);
+        let which = row_label(row, sel);
         match value {
             Some(d) if is_digest(d) => {
                 pinned.push(d.to_string());
@@ -94,7 +96,7 @@ pub fn read(doc: &Value, sel: &Selector, expected: &str, url: &str) -> Result<Re
                     findings.push(Finding::problem(
                         "mismatch",
                         subject.clone(),
-                        format!("expected {expected}, pinned {d} (selected row {})", i + 1),
+                        format!("expected {expected}, pinned {d} (row {which})"),
                     ));
                 }
             }
@@ -102,9 +104,8 @@ pub fn read(doc: &Value, sel: &Selector, expected: &str, url: &str) -> Result<Re
                 "malformed-pin",
                 subject.clone(),
                 format!(
-                    "selected row {} has {} in {:?}, not a sha256 digest; expected {expected}",
-                    i + 1,
-                    other.map_or_else(|| "nothing".to_string(), |s| format!("{s:?}")),
+                    "row {which} has {} in {:?}, not a sha256 digest; expected {expected}",
+                    other.map_or_else(|| "nothing".to_string(), |s| format!("{:?}", short(s))),
                     sel.field
                 ),
             )),
@@ -119,12 +120,99 @@ pub fn read(doc: &Value, sel: &Selector, expected: &str, url: &str) -> Result<Re
 }
 
 fn selects(row: &Value, matches: &[(String, String)]) -> bool {
-    matches.iter().all(|(k, v)| match row.get(k) {
-        Some(Value::String(s)) => s == v,
-        Some(Value::Number(n)) => n.to_string() == *v,
-        Some(Value::Bool(b)) => b.to_string() == *v,
-        _ => false,
-    })
+    matches
+        .iter()
+        .all(|(k, v)| scalar(row.get(k)).is_some_and(|s| s == *v))
+}
+
+/// A row field as `--match` compares it: strings, numbers and booleans as text.
+fn scalar(v: Option<&Value>) -> Option<String> {
+    match v? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// Text from the control plane, cut for a message.
+fn short(s: &str) -> String {
+    let cut = crate::secrets::safe_cut(s, 80);
+    if cut < s.len() {
+        format!("{}…", &s[..cut])
+    } else {
+        s.to_string()
+    }
+}
+
+/// How many keys or values a message lists at most.
+const LISTED: usize = 20;
+
+fn listed(items: std::collections::BTreeSet<String>) -> String {
+    let n = items.len();
+    let mut out: Vec<String> = items.into_iter().take(LISTED).map(|i| short(&i)).collect();
+    if n > LISTED {
+        out.push(format!("… {} more", n - LISTED));
+    }
+    out.join(", ")
+}
+
+/// Why no row is selected: a `--match` key no row has (a typo such as `enviroment`), or the
+/// values its key does have.
+fn why_nothing_matches(rows: &[Value], matches: &[(String, String)]) -> String {
+    if rows.is_empty() {
+        return "; the list of rows is empty".into();
+    }
+    for (k, v) in matches {
+        let values: std::collections::BTreeSet<String> =
+            rows.iter().filter_map(|r| scalar(r.get(k))).collect();
+        if values.is_empty() {
+            let keys = rows
+                .iter()
+                .filter_map(Value::as_object)
+                .flat_map(|o| o.keys().cloned())
+                .collect();
+            return format!("; no row has key {}; keys: {}", short(k), listed(keys));
+        }
+        if !values.contains(v) {
+            return format!(
+                "; no row has {}={}; {} values: {}",
+                short(k),
+                short(v),
+                short(k),
+                listed(values)
+            );
+        }
+    }
+    "; no row has all the pairs at once".into()
+}
+
+/// A row named by what selected it (`environment=prod,service=api`), or without `--match`
+/// by its position and a few of its fields.
+fn row_label(row: &Value, sel: &Selector) -> String {
+    if !sel.matches.is_empty() {
+        return sel
+            .matches
+            .iter()
+            .map(|(k, v)| format!("{}={}", short(k), short(v)))
+            .collect::<Vec<_>>()
+            .join(",");
+    }
+    let fields: Vec<String> = row
+        .as_object()
+        .map(|o| {
+            o.iter()
+                .filter(|(k, _)| **k != sel.field)
+                .filter_map(|(k, v)| Some(format!("{}={}", short(k), short(&scalar(Some(v))?))))
+                .take(3)
+                .collect()
+        })
+        .unwrap_or_default();
+    if fields.is_empty() {
+        "without fields to name it".into()
+    } else {
+        fields.join(",")
+    }
 }
 
 fn describe(sel: &Selector) -> String {
@@ -190,6 +278,47 @@ mod tests {
         // No --match: every row must carry it.
         let r = read(&doc(), &sel(&[]), A, "u").expect("read");
         assert_eq!(r.findings.len(), 2);
+    }
+
+    #[test]
+    fn messages_name_the_key_no_row_has_and_rows_by_their_values() {
+        let r = read(&doc(), &sel(&[("enviroment", "prod")]), A, "u").expect("read");
+        let m = &r.findings[0].message;
+        assert!(
+            m.contains("no row has key enviroment; keys: environment, image_digest, service"),
+            "{m}"
+        );
+        let r = read(&doc(), &sel(&[("environment", "qa")]), A, "u").expect("read");
+        let m = &r.findings[0].message;
+        assert!(
+            m.contains("no row has environment=qa; environment values: dev, prod, staging"),
+            "{m}"
+        );
+        let r = read(
+            &doc(),
+            &sel(&[("environment", "staging"), ("service", "api")]),
+            A,
+            "u",
+        )
+        .expect("read");
+        let m = &r.findings[0].message;
+        assert!(m.contains("(row environment=staging,service=api)"), "{m}");
+        let r = read(&doc(), &sel(&[]), A, "u").expect("read");
+        let m = &r.findings[0].message;
+        assert!(m.contains("(row environment=staging,service=api)"), "{m}");
+        // Hostile rows: long keys and values are cut, lists are capped.
+        let many: Vec<Value> = (0..100)
+            .map(|i| json!({ format!("k{i}{}", "x".repeat(500)): i }))
+            .collect();
+        let r = read(
+            &json!({"runtime_image_pins": many}),
+            &sel(&[("env", "p")]),
+            A,
+            "u",
+        )
+        .expect("read");
+        let m = &r.findings[0].message;
+        assert!(m.len() < 3000 && m.contains("80 more"), "{}", m.len());
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub mod control_plane;
 pub mod digest;
+pub mod docker_config;
 pub mod registry;
 
 use std::time::{Duration, Instant};
@@ -105,19 +106,67 @@ async fn poll(o: &Options, p: &mut Progress) -> Result<Reading, Error> {
         p.reads += 1;
         let outcome = read_once(&http, o).await;
         p.waited = start.elapsed();
-        let retry = match &outcome {
-            Ok(r) if r.in_sync() => return outcome,
-            // Credentials do not get better by waiting.
-            Err(Error::Auth(_) | Error::Usage(_)) => return outcome,
-            _ => true,
-        };
         let left = o.wait.saturating_sub(start.elapsed());
-        if !retry || left.is_zero() {
+        let done = match &outcome {
+            Ok(r) => r.in_sync() || left.is_zero(),
+            // Credentials do not get better by waiting.
+            Err(Error::Auth(_) | Error::Usage(_)) => true,
+            Err(_) => left.is_zero(),
+        };
+        if !o.wait.is_zero() {
+            let next = (!done).then(|| pause.min(left));
+            eprintln!("{}", progress_line(p, &outcome, &o.expected, left, next));
+        }
+        if done {
             return outcome;
         }
         tokio::time::sleep(pause.min(left)).await;
         pause = (pause * 2).min(MAX_POLL);
     }
+}
+
+/// One line per read under `--wait`, on stderr (stdout may be the JSON report): what was read,
+/// what was wanted, the time left. The text read from the remote is guarded and redacted like
+/// every other output.
+fn progress_line(
+    p: &Progress,
+    outcome: &Result<Reading, Error>,
+    expected: &str,
+    left: Duration,
+    next: Option<Duration>,
+) -> String {
+    let read = match outcome {
+        Ok(r) if r.in_sync() => format!("pinned {}", r.pinned.join(", ")),
+        Ok(r) => {
+            let kinds: Vec<&str> = r.findings.iter().map(|f| f.kind).collect();
+            if r.pinned.is_empty() {
+                kinds.join(", ")
+            } else {
+                format!("{} (pinned {})", kinds.join(", "), r.pinned.join(", "))
+            }
+        }
+        Err(e) => {
+            let m = e.to_string();
+            let cut = crate::secrets::safe_cut(&m, 200);
+            format!("{}: {}", e.kind(), &m[..cut])
+        }
+    };
+    let state = match (outcome, next) {
+        (Ok(r), _) if r.in_sync() => "in sync".to_string(),
+        (_, Some(n)) => format!(
+            "{:.0}s left, next read in {:.0}s",
+            left.as_secs_f64(),
+            n.as_secs_f64()
+        ),
+        (_, None) if left.is_zero() => "no time left".to_string(),
+        (_, None) => "not retried".to_string(),
+    };
+    let line = format!(
+        "runtime-pin: read {} after {:.1}s: {read}; wanted {expected}; {state}",
+        p.reads,
+        p.waited.as_secs_f64()
+    );
+    crate::report::escape::guard_text(&crate::secrets::redact(&line))
 }
 
 async fn read_once(http: &Http, o: &Options) -> Result<Reading, Error> {

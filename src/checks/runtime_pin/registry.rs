@@ -26,15 +26,18 @@ pub struct Credentials {
     pub password: String,
 }
 
-pub fn credentials_from_env() -> Option<Credentials> {
+/// The credentials for `registry`: `DRIFTGATE_REGISTRY_USERNAME`/`_PASSWORD`, else what
+/// `docker login` left in the docker config (see `docker_config`), else none (anonymous).
+/// A docker config that cannot be read is a usage error: it was there to be used.
+pub fn credentials_for(registry: &str) -> Result<Option<Credentials>, Error> {
     let get = |n: &str| std::env::var(n).ok().filter(|v| !v.is_empty());
     if let Some(p) = get(PASSWORD_ENV) {
         crate::secrets::register(&p);
     }
-    Some(Credentials {
-        username: get(USERNAME_ENV)?,
-        password: get(PASSWORD_ENV)?,
-    })
+    if let (Some(username), Some(password)) = (get(USERNAME_ENV), get(PASSWORD_ENV)) {
+        return Ok(Some(Credentials { username, password }));
+    }
+    super::docker_config::credentials(&|k| get(k), registry).map_err(Error::Usage)
 }
 
 /// `--image`: a tag reference; a digest reference would make the check trivially true.
