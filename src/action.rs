@@ -50,6 +50,7 @@ const COMMON: &[Flag] = &[
     one("label", "--label"),
     one("fail-on", "--fail-on"),
     switch("comment", "--comment"),
+    one("format", "--format"),
 ];
 
 const REQUIRED_CHECKS: &[Flag] = &[

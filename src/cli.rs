@@ -48,9 +48,13 @@ pub struct Common {
     /// assert: read-only, exit code is the result; advisory: same report, exits 0.
     #[arg(long, value_enum, default_value_t = Mode::Assert)]
     pub mode: Mode,
-    /// Print the JSON report on stdout (the human log goes to stderr).
+    /// Print the JSON report on stdout (the human log goes to stderr); as --format json.
     #[arg(long)]
     pub json: bool,
+    /// auto: workflow commands in a runner, plain aligned text elsewhere (colour on a terminal
+    /// unless NO_COLOR); github, human: always that; json: as --json.
+    #[arg(long, value_enum, default_value_t = Format::Auto)]
+    pub format: Format,
     /// Also write the JSON report to FILE.
     #[arg(long, value_name = "FILE")]
     pub report: Option<PathBuf>,
@@ -183,10 +187,55 @@ fn env(name: &str) -> Option<String> {
     })
 }
 
+/// Whether this runs in a Gitea/Forgejo (or GitHub) Actions job.
+fn in_runner() -> bool {
+    ["GITHUB_ACTIONS", "GITEA_ACTIONS", "FORGEJO_ACTIONS"]
+        .iter()
+        .any(|v| std::env::var(v).is_ok_and(|v| v == "true"))
+}
+
+/// `--format`: workflow commands in a runner (or when asked), plain text otherwise; colour only
+/// on a terminal and never with `NO_COLOR` (no-color.org: set and not empty).
+fn style(format: Format, to_stderr: bool) -> report::log::Style {
+    use std::io::IsTerminal;
+    let github = match format {
+        Format::Github => true,
+        Format::Human => false,
+        Format::Auto | Format::Json => in_runner(),
+    };
+    if github {
+        return report::log::Style::Github;
+    }
+    let tty = if to_stderr {
+        std::io::stderr().is_terminal()
+    } else {
+        std::io::stdout().is_terminal()
+    };
+    let no_color = std::env::var("NO_COLOR").is_ok_and(|v| !v.is_empty());
+    report::log::Style::Human {
+        colour: tty && !no_color,
+    }
+}
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// Workflow commands in a runner, plain text elsewhere.
+    Auto,
+    /// Workflow commands (annotations, groups).
+    Github,
+    /// Plain aligned text.
+    Human,
+    /// The JSON report on stdout; the log on stderr.
+    Json,
+}
+
 fn delivery(c: &Common) -> Delivery {
+    let json = c.json || c.format == Format::Json;
     Delivery {
         mode: c.mode,
-        json: c.json,
+        json,
+        style: style(c.format, json),
         report_file: c.report.clone(),
         // `env` falls back from GITHUB_STEP_SUMMARY to GITEA_ and FORGEJO_STEP_SUMMARY.
         summary_file: c
@@ -544,6 +593,8 @@ pub fn action_usage(message: &str) -> u8 {
     let d = Delivery {
         mode,
         json: false,
+        // Only a runner starts the action.
+        style: report::log::Style::Github,
         report_file: env("INPUT_REPORT")
             .or_else(|| crate::action::default_report(&getenv))
             .map(PathBuf::from),

@@ -101,6 +101,8 @@ fn run_case(c: &Case) -> Outcome {
         ("DRIFTGATE_REGISTRY_PASSWORD", REGISTRY_PASSWORD),
         ("GITHUB_STEP_SUMMARY", summary.to_str().expect("utf8")),
         ("GITHUB_OUTPUT", outputs.to_str().expect("utf8")),
+        // In a runner: the log is workflow commands, where an injection would count.
+        ("GITHUB_ACTIONS", "true"),
     ];
     for (k, v) in &c.env {
         env.push((k, v));

@@ -33,6 +33,7 @@ fn checkout() -> TempDir {
 fn runner_env(forge: &StatefulForge, run_id: &str) -> Vec<(String, String)> {
     vec![
         ("DRIFTGATE_TOKEN".into(), TOKEN.into()),
+        ("GITHUB_ACTIONS".into(), "true".into()),
         ("GITHUB_SERVER_URL".into(), forge.url.clone()),
         ("GITHUB_REPOSITORY".into(), "acme/ops".into()),
         ("GITHUB_RUN_ID".into(), run_id.into()),

@@ -1,10 +1,14 @@
-//! The human log with annotations. Gitea and Forgejo show no annotations and may not render the
-//! summary, so this text is what most people read: facts first, details folded in `::group::`s,
-//! then one annotation line per finding, then the result.
+//! The human log. In a runner (`Style::Github`) findings are annotations and details fold into
+//! `::group::`s; Gitea and Forgejo show no annotations and may not render the summary, so this
+//! text is what most people read: facts first, details, one line per finding, then the result.
+//! On a terminal (`Style::Human`) the same text is plain aligned text, coloured unless
+//! `NO_COLOR`: no workflow commands at all.
 
 use std::collections::BTreeMap;
 
-use super::escape::{command_data, command_property, guard_line};
+use unicode_width::UnicodeWidthStr;
+
+use super::escape::{command_data, command_property, guard_line, log_text};
 use super::{Mode, Report, Section};
 use crate::outcome::{Finding, Severity, Verdict};
 
@@ -15,7 +19,82 @@ pub const MAX_ANNOTATIONS: usize = 200;
 /// Bytes of log at most; what is left out is said in one line.
 pub const MAX_LOG_BYTES: usize = 1024 * 1024;
 
-pub fn render(report: &Report, mode: Mode, verdict: Verdict, problems: &[String]) -> String {
+/// How the log is written: workflow commands for a runner, or plain text for a person.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Style {
+    Github,
+    Human { colour: bool },
+}
+
+impl Style {
+    /// A line for `level` (error, warning, notice) with a title, and where it points.
+    fn line(
+        self,
+        level: &str,
+        title: &str,
+        place: Option<(&str, Option<usize>)>,
+        msg: &str,
+    ) -> String {
+        match self {
+            Style::Github => {
+                let mut props = vec![format!("title={}", command_property(title))];
+                if let Some((file, line)) = place {
+                    props.push(format!("file={}", command_property(file)));
+                    if let Some(line) = line {
+                        props.push(format!("line={line}"));
+                    }
+                }
+                format!("::{level} {}::{}", props.join(","), command_data(msg))
+            }
+            Style::Human { colour } => {
+                let at = match place {
+                    Some((file, Some(line))) => format!(" ({file}:{line})"),
+                    Some((file, None)) => format!(" ({file})"),
+                    None => String::new(),
+                };
+                let tag = self.paint(&format!("{level:<7}"), level, colour);
+                format!("{tag} {}", guard_line(&format!("{title}{at}: {msg}")))
+            }
+        }
+    }
+
+    /// ANSI colour for a level's tag (the tag is ours, never untrusted text).
+    fn paint(self, text: &str, level: &str, colour: bool) -> String {
+        let code = match level {
+            "error" => "31",
+            "warning" => "33",
+            "notice" => "36",
+            _ => "1",
+        };
+        if colour {
+            format!("\u{1b}[{code}m{text}\u{1b}[0m")
+        } else {
+            text.to_string()
+        }
+    }
+
+    fn group_start(self, title: &str) -> String {
+        match self {
+            Style::Github => format!("::group::{}", command_data(title)),
+            Style::Human { colour } => self.paint(&guard_line(title), "title", colour),
+        }
+    }
+
+    fn group_end(self) -> Option<String> {
+        match self {
+            Style::Github => Some("::endgroup::".into()),
+            Style::Human { .. } => None,
+        }
+    }
+}
+
+pub fn render(
+    report: &Report,
+    mode: Mode,
+    verdict: Verdict,
+    problems: &[String],
+    style: Style,
+) -> String {
     let mut out = Vec::new();
     out.push(guard_line(&format!(
         "driftgate {}: {} (exit {}){}",
@@ -32,7 +111,7 @@ pub fn render(report: &Report, mode: Mode, verdict: Verdict, problems: &[String]
         out.push(guard_line(&format!("  {k}: {v}")));
     }
     for section in &report.sections {
-        group(&mut out, section);
+        group(&mut out, section, style);
     }
     let mut notices_per_kind: BTreeMap<&str, usize> = BTreeMap::new();
     let mut annotations = 0usize;
@@ -49,31 +128,34 @@ pub fn render(report: &Report, mode: Mode, verdict: Verdict, problems: &[String]
                 continue;
             }
         }
-        out.push(annotation(f, mode));
+        out.push(annotation(f, mode, style));
     }
     if annotations > MAX_ANNOTATIONS {
-        out.push(format!(
-            "::warning title=driftgate::{}",
-            command_data(&format!(
+        out.push(style.line(
+            "warning",
+            "driftgate",
+            None,
+            &format!(
                 "{} more errors and warnings are in the JSON report (the log shows the first {MAX_ANNOTATIONS})",
                 annotations - MAX_ANNOTATIONS
-            ))
+            ),
         ));
     }
     for (kind, n) in notices_per_kind {
         if n > NOTICES_PER_KIND {
-            out.push(format!(
-                "::notice title={}::{}",
-                command_property(kind),
-                command_data(&format!(
+            out.push(style.line(
+                "notice",
+                kind,
+                None,
+                &format!(
                     "{} more {kind} notices are in the JSON report",
                     n - NOTICES_PER_KIND
-                ))
+                ),
             ));
         }
     }
     for p in problems {
-        out.push(format!("::error title=driftgate::{}", command_data(p)));
+        out.push(style.line("error", "driftgate", None, p));
     }
     let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
     out.push(guard_line(&format!(
@@ -89,11 +171,11 @@ pub fn render(report: &Report, mode: Mode, verdict: Verdict, problems: &[String]
             ""
         }
     )));
-    cap(out)
+    cap(out, style)
 }
 
 /// Joins the lines, keeping at most [`MAX_LOG_BYTES`]: the first lines and the result line.
-fn cap(mut lines: Vec<String>) -> String {
+fn cap(mut lines: Vec<String>, style: Style) -> String {
     let total: usize = lines.iter().map(|l| l.len() + 1).sum();
     if total > MAX_LOG_BYTES && lines.len() > 1 {
         let last = lines.pop().unwrap_or_default();
@@ -116,11 +198,13 @@ fn cap(mut lines: Vec<String>) -> String {
         if open_group {
             kept.push("::endgroup::".into());
         }
-        kept.push(format!(
-            "::warning title=driftgate::{}",
-            command_data(&format!(
+        kept.push(style.line(
+            "warning",
+            "driftgate",
+            None,
+            &format!(
                 "the log is cut at {MAX_LOG_BYTES} bytes: {dropped} more lines are left out; the JSON report has everything"
-            ))
+            ),
         ));
         kept.push(last);
         lines = kept;
@@ -130,24 +214,24 @@ fn cap(mut lines: Vec<String>) -> String {
     text
 }
 
-fn group(out: &mut Vec<String>, section: &Section) {
-    out.push(format!(
-        "::group::{}",
-        command_data(&format!("{} ({})", section.title, section.total()))
-    ));
+fn group(out: &mut Vec<String>, section: &Section, style: Style) {
+    out.push(style.group_start(&format!("{} ({})", section.title, section.total())));
     let cols = section.headers.len();
-    let mut widths: Vec<usize> = section.headers.iter().map(|h| h.chars().count()).collect();
+    // Widths in terminal columns (CJK and emoji take two), of the text as it will be printed.
+    let shown = |cell: &str| log_text(cell);
+    let mut widths: Vec<usize> = section.headers.iter().map(|h| shown(h).width()).collect();
     for row in &section.rows {
         for (i, cell) in row.iter().enumerate().take(cols) {
-            widths[i] = widths[i].max(cell.chars().count());
+            widths[i] = widths[i].max(shown(cell).width());
         }
     }
     let line = |cells: &[String]| {
         let mut s = String::from("  ");
         for (i, cell) in cells.iter().enumerate().take(cols) {
-            s.push_str(cell);
+            let cell = shown(cell);
+            s.push_str(&cell);
             if i + 1 < cols {
-                let pad = widths[i].saturating_sub(cell.chars().count()) + 2;
+                let pad = widths[i].saturating_sub(cell.width()) + 2;
                 s.push_str(&" ".repeat(pad));
             }
         }
@@ -162,27 +246,20 @@ fn group(out: &mut Vec<String>, section: &Section) {
     if section.more > 0 {
         out.push(format!("  … {} more rows in the JSON report", section.more));
     }
-    out.push("::endgroup::".into());
+    if let Some(end) = style.group_end() {
+        out.push(end);
+    }
 }
 
-fn annotation(f: &Finding, mode: Mode) -> String {
+fn annotation(f: &Finding, mode: Mode, style: Style) -> String {
     let level = match (f.severity, mode) {
         (Severity::Error, Mode::Advisory) => "warning",
         (s, _) => s.as_str(),
     };
-    let mut props = vec![format!(
-        "title={}",
-        command_property(&format!("{}: {}", f.kind, f.subject))
-    )];
-    if let Some(file) = &f.file {
-        props.push(format!("file={}", command_property(file)));
-        if let Some(line) = f.line {
-            props.push(format!("line={line}"));
-        }
-    }
     let mut msg = f.message.clone();
     if !f.suggestions.is_empty() {
         msg.push_str(&format!(" Closest emitted: {}", f.suggestions.join("; ")));
     }
-    format!("::{level} {}::{}", props.join(","), command_data(&msg))
+    let place = f.file.as_deref().map(|file| (file, f.line));
+    style.line(level, &format!("{}: {}", f.kind, f.subject), place, &msg)
 }

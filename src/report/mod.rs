@@ -5,7 +5,7 @@
 mod details;
 pub mod escape;
 mod json;
-mod log;
+pub mod log;
 mod outputs;
 mod redact;
 mod summary;
@@ -198,6 +198,8 @@ pub fn summary_markdown(report: &Report, mode: Mode) -> String {
 pub struct Delivery {
     pub mode: Mode,
     pub json: bool,
+    /// How the human log is written (workflow commands in a runner, plain text on a terminal).
+    pub style: log::Style,
     pub report_file: Option<PathBuf>,
     pub summary_file: Option<PathBuf>,
     pub output_file: Option<PathBuf>,
@@ -261,7 +263,13 @@ pub fn deliver(
         }
     }
 
-    let log_text = delivery.redact(&log::render(&report, delivery.mode, verdict, &problems));
+    let log_text = delivery.redact(&log::render(
+        &report,
+        delivery.mode,
+        verdict,
+        &problems,
+        delivery.style,
+    ));
     // Output errors (a closed pipe) cannot be reported anywhere else; the exit code still says it.
     let (human, machine): (&mut dyn Write, Option<&mut dyn Write>) = if delivery.json {
         (stderr, Some(stdout))

@@ -33,6 +33,7 @@ fn run(report: Report, delivery: &Delivery) -> (u8, String, String) {
 fn delivery(dir: &std::path::Path) -> Delivery {
     crate::secrets::register("s3cr3t-token");
     Delivery {
+        style: super::log::Style::Github,
         mode: Mode::Assert,
         json: false,
         report_file: Some(dir.join("report.json")),
@@ -145,6 +146,7 @@ fn many_notices_of_one_kind_are_folded_in_the_log() {
             .push(Finding::notice("extra", format!("c{i:02}"), "m"));
     }
     let d = Delivery {
+        style: super::log::Style::Github,
         mode: Mode::Assert,
         json: false,
         report_file: None,
@@ -221,6 +223,7 @@ fn tables_keep_their_first_rows_and_count_the_rest() {
     let mut r = Report::new("required-checks");
     r.sections.push(s);
     let d = Delivery {
+        style: super::log::Style::Github,
         mode: Mode::Assert,
         json: false,
         report_file: None,
@@ -233,4 +236,55 @@ fn tables_keep_their_first_rows_and_count_the_rest() {
     let md = summary_markdown(&r, Mode::Assert);
     assert!(md.contains("<summary>Emitted contexts (20000)</summary>"));
     assert!(md.contains("19950 more rows are in the JSON report."));
+}
+
+#[test]
+fn plain_text_has_no_workflow_commands_and_escapes_hostile_text() {
+    use super::log::{Style, render};
+    let mut r = Report::new("required-checks");
+    r.findings.push(
+        Finding::problem(
+            "orphan",
+            "::add-mask::x\n::stop-commands::y",
+            "evil \u{1b}[31m red \u{202e} bidi\r\n::set-env name=A::1",
+        )
+        .at("a\u{7}.yml", Some(3)),
+    );
+    r.sections.push(Section::new(
+        "Emitted contexts",
+        &["context", "file"],
+        vec![
+            vec!["漢字 ::x".to_string(), "f".to_string()],
+            vec!["ab".into(), "g".into()],
+        ],
+    ));
+    for colour in [false, true] {
+        let text = render(&r, Mode::Assert, r.verdict(), &[], Style::Human { colour });
+        for line in text.lines() {
+            assert!(!line.trim_start().starts_with("::"), "{line}");
+            assert!(
+                !line.contains('\u{202e}') && !line.contains('\u{7}'),
+                "{line:?}"
+            );
+            // Only our own colour codes, never one from the finding.
+            assert!(!line.contains("\u{1b}[31m red"), "{line:?}");
+        }
+        assert_eq!(text.contains('\u{1b}'), colour);
+        assert!(text.contains("(a\\u{7}.yml:3)"), "{text}");
+    }
+    // Columns line up in terminal cells: `漢字` is four wide.
+    let text = render(
+        &r,
+        Mode::Assert,
+        r.verdict(),
+        &[],
+        Style::Human { colour: false },
+    );
+    let rows: Vec<&str> = text
+        .lines()
+        .filter(|l| l.ends_with(" f") || l.ends_with(" g"))
+        .collect();
+    assert_eq!(rows.len(), 2, "{text}");
+    use unicode_width::UnicodeWidthStr;
+    assert_eq!(rows[0].width(), rows[1].width(), "{rows:?}");
 }
