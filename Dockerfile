@@ -6,11 +6,11 @@
 #                                  dist/driftgate and dist/etc/ssl/certs/ca-certificates.crt
 #                                  (for machines that cannot pull a base image)
 # The legacy builder (what act_runner uses) builds every stage before its target, so the `local`
-# stage comes first and stays valid without dist/: `Dockerfile` is always there, `dist*` may match
+# stage comes first and stays valid without dist/: `Dockerfile` is always there, `dis[t]` may match
 # nothing.
 
 FROM scratch AS local
-COPY Dockerfile dist* /
+COPY Dockerfile dis[t] /
 ENV SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt
 USER 0:0
 ENTRYPOINT ["/driftgate"]

@@ -2,9 +2,11 @@
 //! a static binary into `dist/`, the `local` image built and pushed to a REAL registry
 //! (Debian's docker-registry) under the version and the moving major tag, action.yml pinned
 //! to `docker://IMAGE@sha256:…`, both tags verified with driftgate's own `runtime-pin`, and
-//! the pinned reference pulled and run as a runner would. Everything happens in a copy of the
-//! files the script needs, never in the repository. Needs Docker, the registry and the static
-//! binary; skipped with a printed reason without them, required in CI.
+//! the pinned reference pulled and run as a runner would. With an aarch64 binary too
+//! (`DRIFTGATE_STATIC_BINARY_ARM64`), the same path makes one index of both architectures, and
+//! the aarch64 binary is run under qemu-user. Everything happens in a copy of the files the
+//! script needs, never in the repository. Needs Docker, the registry and the static binaries;
+//! skipped with a printed reason without them, required in CI.
 
 mod support;
 
@@ -48,6 +50,37 @@ fn docker(args: &[&str]) -> Output {
 
 #[test]
 fn release_builds_pushes_pins_and_verifies_by_digest() {
+    release_path(None);
+}
+
+#[test]
+fn release_of_two_architectures_is_one_index() {
+    let Some(arm) = std::env::var_os("DRIFTGATE_STATIC_BINARY_ARM64").map(PathBuf::from) else {
+        let why = "no aarch64 binary (DRIFTGATE_STATIC_BINARY_ARM64; .ci/run builds one)";
+        if std::env::var_os("DRIFTGATE_REQUIRE_ARM64").is_some() {
+            panic!("{why}, and DRIFTGATE_REQUIRE_ARM64 is set");
+        }
+        return skip(why);
+    };
+    // The binary itself runs, under qemu-user (it is an aarch64 ELF, statically linked).
+    match Command::new("qemu-aarch64-static")
+        .arg(&arm)
+        .arg("--version")
+        .output()
+    {
+        Ok(o) => {
+            assert!(o.status.success(), "{}", text(&o));
+            assert!(String::from_utf8_lossy(&o.stdout).starts_with("driftgate "));
+        }
+        Err(e) if std::env::var_os("DRIFTGATE_REQUIRE_ARM64").is_some() => {
+            panic!("qemu-aarch64-static: {e}")
+        }
+        Err(e) => eprintln!("not run under qemu-user: {e}"),
+    }
+    release_path(Some(arm));
+}
+
+fn release_path(arm: Option<PathBuf>) {
     let binary = static_binary();
     if !binary.is_file() {
         return skip(&format!("no static binary at {}", binary.display()));
@@ -59,7 +92,13 @@ fn release_builds_pushes_pins_and_verifies_by_digest() {
         Ok(o) if o.status.success() => {}
         _ => return skip("the Docker engine is unreachable"),
     }
-    let Some(reg) = support::registry::start("release", None) else {
+    // One registry (and storage folder) per test: they run at once.
+    let label = if arm.is_some() {
+        "release-two"
+    } else {
+        "release-one"
+    };
+    let Some(reg) = support::registry::start(label, None) else {
         return;
     };
     let repo = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -71,10 +110,13 @@ fn release_builds_pushes_pins_and_verifies_by_digest() {
     }
     let script = work.join(".ci/release");
     let release = |args: &[&str]| {
-        run(Command::new("bash")
-            .arg(&script)
-            .args(args)
-            .env("DRIFTGATE_BINARY", &binary))
+        let mut cmd = Command::new("bash");
+        cmd.arg(&script).args(args).env("DRIFTGATE_BINARY", &binary);
+        match &arm {
+            Some(a) => cmd.env("DRIFTGATE_BINARY_ARM64", a),
+            None => cmd.env_remove("DRIFTGATE_BINARY_ARM64"),
+        };
+        run(&mut cmd)
     };
 
     let out = release(&["dist"]);
@@ -84,6 +126,8 @@ fn release_builds_pushes_pins_and_verifies_by_digest() {
         work.join("dist/etc/ssl/certs/ca-certificates.crt")
             .is_file()
     );
+
+    assert_eq!(work.join("dist-arm64/driftgate").is_file(), arm.is_some());
 
     let name = format!("{}/acme/driftgate", reg.addr);
     let version = format!("{name}:v9.8.7");
@@ -126,20 +170,53 @@ fn release_builds_pushes_pins_and_verifies_by_digest() {
     assert!(!bad.status.success(), "{}", text(&bad));
 
     // As the release workflow verifies: both tags now name the digest just pushed.
-    for tag in ["v9.8.7", "v9"] {
-        let out = run(Command::new(env!("CARGO_BIN_EXE_driftgate"))
+    let pin = |digest: &str, tag: &str| {
+        run(Command::new(env!("CARGO_BIN_EXE_driftgate"))
             .args([
                 "runtime-pin",
                 "--digest",
-                &digest,
+                digest,
                 "--image",
                 &format!("{name}:{tag}"),
                 "--json",
                 "--timeout",
                 "10",
             ])
-            .env("HOME", "/nonexistent-driftgate-home"));
+            .env("HOME", "/nonexistent-driftgate-home"))
+    };
+    for tag in ["v9.8.7", "v9"] {
+        let out = pin(&digest, tag);
         assert_eq!(out.status.code(), Some(0), "{tag}: {}", text(&out));
+        let report: Value = serde_json::from_slice(&out.stdout).expect("report");
+        let kind = if arm.is_some() { "index" } else { "manifest" };
+        assert_eq!(report["source"]["digest_kind"], kind, "{}", text(&out));
+    }
+    if arm.is_some() {
+        // The aarch64 image alone is a platform of the index (runtime-pin reads the index).
+        let out = docker(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{range .RepoDigests}}{{println .}}{{end}}",
+            &format!("{name}:v9.8.7-arm64"),
+        ]);
+        let arm_digest = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix(&format!("{name}@")).map(str::to_string))
+            .unwrap_or_else(|| panic!("the arm64 image's digest: {}", text(&out)));
+        let out = pin(&arm_digest, "v9.8.7");
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+        let report: Value = serde_json::from_slice(&out.stdout).expect("report");
+        let source = &report["source"];
+        assert!(
+            source["expected_is"].to_string().contains("linux/arm64"),
+            "{source}"
+        );
+        let platforms = source["platforms"].to_string();
+        assert!(
+            platforms.contains("linux/amd64") && platforms.contains("linux/arm64"),
+            "{platforms}"
+        );
     }
 
     // A runner pulls `docker://IMAGE@DIGEST` and runs it: the tags are gone locally first.
