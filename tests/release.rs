@@ -60,7 +60,8 @@ fn release_of_two_architectures_is_one_index() {
         if std::env::var_os("DRIFTGATE_REQUIRE_ARM64").is_some() {
             panic!("{why}, and DRIFTGATE_REQUIRE_ARM64 is set");
         }
-        return skip(why);
+        eprintln!("skipping: {why}");
+        return;
     };
     // The binary itself runs, under qemu-user (it is an aarch64 ELF, statically linked).
     match Command::new("qemu-aarch64-static")
