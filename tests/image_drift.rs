@@ -305,6 +305,39 @@ fn a_local_image_without_repo_digests_is_partial() {
     assert_read_only(&proxy);
 }
 
+/// The engine lists a dangling image (its tag moved to a newer build) with the placeholders
+/// `<none>@<none>` / `<none>:<none>`: no digest, so unverifiable (8), never drift (2).
+#[test]
+fn a_dangling_image_is_unverifiable_not_drift() {
+    let Some(lab) = Lab::start("dangling") else {
+        return;
+    };
+    let repo = lab.repo("drift/dangling");
+    let tag = format!("{repo}:v1");
+    let old = lab.build(&tag, "one");
+    let project = lab.name("p");
+    lab.run_service(&project, "app", 1, &tag);
+    // The tag moves: the running image keeps no name at all.
+    let new = lab.build(&tag, "two");
+    assert_ne!(old, new);
+    let declared = format!("{repo}@sha256:{}", "c".repeat(64));
+    let file = lab.write(
+        "dangling/compose.yaml",
+        &compose(None, &[("app", &declared)]),
+    );
+    let proxy = Proxy::start(DOCKER_SOCK);
+    let r = drift(
+        &proxy.url(),
+        &["--compose", s(&file), "--project", &project],
+    )
+    .expect(8);
+    assert_eq!(kinds(&r), ["unverifiable"], "{r:#}");
+    let m = module(&r, "app");
+    assert_eq!(m["status"], "unverifiable", "{r:#}");
+    assert!(r.to_string().contains("dangling"), "{r:#}");
+    assert_read_only(&proxy);
+}
+
 #[test]
 fn tag_only_in_sync_with_the_folder_as_project() {
     let Some(lab) = Lab::start("tag") else {

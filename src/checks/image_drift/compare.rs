@@ -123,16 +123,28 @@ fn by_digest(declared: &ImageRef, digest: &str, c: &Container, o: &Observed) -> 
             ),
         );
     };
-    if img.repo_digests.is_empty() {
+    // `<none>@<none>` is the engine's placeholder for a dangling image (its tag moved on, or it
+    // was never pushed), not a digest; the containerd image store answers `[]` instead.
+    let digests: Vec<&String> = img
+        .repo_digests
+        .iter()
+        .filter(|rd| !is_placeholder(rd))
+        .collect();
+    if digests.is_empty() {
+        let why = if img.repo_digests.is_empty() {
+            "has no RepoDigests (built locally, never pushed or pulled, or its tag moved under the containerd image store)"
+        } else {
+            "is dangling (RepoDigests <none>@<none>: its tag moved on, or it was never pushed)"
+        };
         return (
             Status::Unverifiable,
             format!(
-                "the running image {} has no RepoDigests (built locally, never pushed or pulled), so {digest} cannot be proven; an image ID is never proof",
+                "the running image {} {why}, so {digest} cannot be proven; an image ID is never proof",
                 img.id
             ),
         );
     }
-    let found = img.repo_digests.iter().any(|rd| {
+    let found = digests.iter().any(|rd| {
         ImageRef::parse(rd)
             .is_some_and(|r| r.repo == declared.repo && r.digest.as_deref() == Some(digest))
     });
@@ -145,10 +157,19 @@ fn by_digest(declared: &ImageRef, digest: &str, c: &Container, o: &Observed) -> 
                 "declared {}@{digest}, but the running image {} has RepoDigests {}",
                 declared.repo,
                 img.id,
-                img.repo_digests.join(", ")
+                digests
+                    .iter()
+                    .map(|d| d.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         )
     }
+}
+
+/// The engine's placeholders for a name or digest an image does not have.
+fn is_placeholder(s: &str) -> bool {
+    s.starts_with("<none>")
 }
 
 fn by_tag(declared: &ImageRef, c: &Container, o: &Observed) -> (Status, String) {
@@ -269,6 +290,15 @@ mod tests {
             status(&decl(&format!("r.io/app@{A}")), &o2),
             Status::Unverifiable
         );
+        // A dangling image: the engine's placeholders are no digest (never drift, exit 2).
+        let o3 = Observed {
+            containers: vec![container(A, A, "running")],
+            images: vec![img(A, &["<none>:<none>"], &["<none>@<none>"])],
+            calls: 2,
+        };
+        let v = &compare(&decl(&format!("r.io/app@{A}")), &o3)[0];
+        assert_eq!(v.status, Status::Unverifiable);
+        assert!(v.message.contains("dangling"), "{}", v.message);
     }
 
     #[test]
