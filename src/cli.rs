@@ -161,6 +161,9 @@ pub struct ImageDriftArgs {
     /// A compose file whose services with `image:` are checked (repeatable).
     #[arg(long, value_name = "FILE")]
     pub compose: Vec<PathBuf>,
+    /// Instead of the `.env` in the first compose file's folder.
+    #[arg(long, value_name = "FILE")]
+    pub env_file: Option<PathBuf>,
     /// The compose project name [default: $COMPOSE_PROJECT_NAME, the file's name:, else its folder's name].
     #[arg(long, value_name = "NAME")]
     pub project: Option<String>,
@@ -515,6 +518,7 @@ async fn runtime_pin_run(a: &RuntimePinArgs) -> Ran {
 async fn image_drift_run(a: &ImageDriftArgs) -> Ran {
     let opts = image_drift::Options {
         compose: a.compose.clone(),
+        env_file: a.env_file.clone(),
         project: a.project.clone(),
         manifests: a.manifests.clone(),
         docker_host: a.docker_host.clone(),

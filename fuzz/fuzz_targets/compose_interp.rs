@@ -1,8 +1,9 @@
-//! Compose `image:` values are interpolated from the environment (`$V`, `${V}`, `${V:-d}`,
-//! `${V-d}`, `$$`); the file may come from a pull request.
+//! Compose values are interpolated from the environment (the whole compose-spec syntax, nested);
+//! the file may come from a pull request.
 #![no_main]
 
-use driftgate::checks::image_drift::desired::{interpolate, normalise_project};
+use driftgate::checks::image_drift::compose::interpolate::interpolate;
+use driftgate::checks::image_drift::compose::normalise_project;
 use libfuzzer_sys::fuzz_target;
 
 fn env(k: &str) -> Option<String> {
@@ -21,7 +22,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(s) = std::str::from_utf8(data) else {
         return;
     };
-    match interpolate(s, &env) {
+    match interpolate(s, &env, &mut Vec::new()) {
         Ok(out) => {
             if !s.contains('$') {
                 assert_eq!(out, s, "text without `$` changed");

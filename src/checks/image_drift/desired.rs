@@ -1,7 +1,6 @@
 //! Desired state: the images compose files and module manifests declare, and how to find the
 //! containers that should run them.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::Deserialize;
@@ -48,115 +47,70 @@ pub struct Desired {
     pub declared: Vec<Declared>,
     pub unreadable: Vec<Unreadable>,
     pub skipped: Vec<Skipped>,
+    /// (file, what): information that changes no verdict (an unset variable compose blanks).
+    pub notes: Vec<(String, String)>,
 }
 
-#[derive(Deserialize)]
-struct ComposeFile {
-    #[serde(default)]
-    name: Option<String>,
-    #[serde(default)]
-    services: BTreeMap<String, ComposeService>,
-}
-
-#[derive(Deserialize)]
-struct ComposeService {
-    #[serde(default)]
-    image: Option<String>,
-    #[serde(default)]
-    container_name: Option<String>,
-}
-
-/// docker compose's project name rule: lower case, only `[a-z0-9_-]`, no leading `_`/`-`.
-pub fn normalise_project(s: &str) -> String {
-    let kept: String = s
-        .to_lowercase()
-        .chars()
-        .filter(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_' || *c == '-')
-        .collect();
-    kept.trim_start_matches(['_', '-']).to_string()
-}
-
-/// Reads one compose file. The project name is `--project`, else `COMPOSE_PROJECT_NAME`, else
-/// the file's `name:`, else its folder's name, as docker compose decides it.
-pub fn read_compose(
-    path: &Path,
-    project: Option<&str>,
-    env: &dyn Fn(&str) -> Option<String>,
-    out: &mut Desired,
-) -> Result<(), Error> {
-    let source = path.display().to_string();
-    let unreadable = |reason: String| Unreadable {
-        source: source.clone(),
-        name: None,
-        reason,
-    };
-    let text = match crate::fsread::read_text(path, yaml::MAX_FILE_BYTES as u64, true) {
-        Ok(t) => t,
-        Err(e) => {
-            out.unreadable.push(unreadable(e.to_string()));
-            return Ok(());
-        }
-    };
-    let file: ComposeFile = match yaml::parse(&text) {
-        Ok(f) => f,
-        Err(e) => {
-            out.unreadable
-                .push(unreadable(format!("does not parse: {e}")));
-            return Ok(());
-        }
-    };
-    if file.services.is_empty() {
-        // docker compose refuses such a file too; reading it as "nothing declared, nothing
-        // drifted" would be a clean result for a typo (`servics:`).
-        return Err(Error::Usage(format!(
-            "the compose file {source} declares no service (is `services:` missing or misspelt?)"
-        )));
+/// The services of a compose project (see `compose`): each with `image:` that compose would
+/// start, found by its compose labels or `container_name`.
+pub fn from_project(p: &super::compose::Project, out: &mut Desired) -> Result<(), Error> {
+    for (file, reason) in &p.unreadable {
+        out.unreadable.push(Unreadable {
+            source: file.clone(),
+            name: None,
+            reason: reason.clone(),
+        });
     }
-    let folder = path
-        .canonicalize()
-        .ok()
-        .and_then(|p| {
-            p.parent()
-                .and_then(|d| d.file_name())
-                .map(|n| n.to_string_lossy().into_owned())
-        })
-        .unwrap_or_default();
-    let raw_project = project
-        .map(str::to_string)
-        .or_else(|| env("COMPOSE_PROJECT_NAME"))
-        .or(file.name.clone())
-        .unwrap_or(folder);
-    let project = normalise_project(&raw_project);
-    for (service, s) in file.services {
-        let Some(image) = s.image else {
-            out.skipped.push(Skipped {
-                source: source.clone(),
-                name: service,
-                reason: "no `image:` (built by compose), nothing declared to compare".into(),
-            });
+    out.notes.extend(p.notes.iter().cloned());
+    if p.services.is_empty() && p.unreadable.is_empty() {
+        // docker compose refuses such a project too; reading it as "nothing declared, nothing
+        // drifted" would be a clean result for a typo (`servics:`).
+        return Err(Error::Usage(
+            "the compose file declares no service (is `services:` missing or misspelt?)".into(),
+        ));
+    }
+    for (service, s) in &p.services {
+        let skip = |reason: String| Skipped {
+            source: s.source.clone(),
+            name: service.clone(),
+            reason,
+        };
+        if !p.active(s) {
+            let active = if p.profiles.is_empty() {
+                "none is active".to_string()
+            } else {
+                format!(
+                    "COMPOSE_PROFILES activates {}",
+                    p.profiles.iter().cloned().collect::<Vec<_>>().join(", ")
+                )
+            };
+            out.skipped.push(skip(format!(
+                "in profile {}, and {active}: compose does not start it",
+                s.profiles.join(", ")
+            )));
+            continue;
+        }
+        if s.replicas == Some(0) {
+            out.skipped
+                .push(skip("scaled to 0: compose starts no container".into()));
+            continue;
+        }
+        let Some(image) = s.image.clone() else {
+            out.skipped.push(skip(
+                "no `image:` (built by compose), nothing declared to compare".into(),
+            ));
             continue;
         };
-        let image = match interpolate(&image, env) {
-            Ok(i) => i,
-            Err(e) => {
-                out.unreadable.push(Unreadable {
-                    source: source.clone(),
-                    name: Some(service),
-                    reason: e,
-                });
-                continue;
-            }
-        };
-        let selector = match s.container_name {
-            Some(n) => Selector::Name(n),
+        let selector = match &s.container_name {
+            Some(n) => Selector::Name(n.clone()),
             None => Selector::Compose {
-                project: project.clone(),
+                project: p.name.clone(),
                 service: service.clone(),
             },
         };
         out.declared.push(Declared {
-            name: service,
-            source: source.clone(),
+            name: service.clone(),
+            source: s.source.clone(),
             image,
             selector,
         });
@@ -237,88 +191,4 @@ pub fn read_manifest(path: &Path, out: &mut Desired) {
         image,
         selector: Selector::Name(container),
     });
-}
-
-/// Compose's variable substitution in `image:`: `$$`, `$VAR`, `${VAR}`, `${VAR:-default}`,
-/// `${VAR-default}`. An unset variable without default cannot be resolved here.
-pub fn interpolate(s: &str, env: &dyn Fn(&str) -> Option<String>) -> Result<String, String> {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some(i) = rest.find('$') {
-        out.push_str(&rest[..i]);
-        let after = &rest[i + 1..];
-        if let Some(r) = after.strip_prefix('$') {
-            out.push('$');
-            rest = r;
-        } else if let Some(r) = after.strip_prefix('{') {
-            let end = r
-                .find('}')
-                .ok_or_else(|| format!("image {s:?} has an unclosed ${{"))?;
-            let expr = &r[..end];
-            let (var, default, empty_counts) = if let Some((v, d)) = expr.split_once(":-") {
-                (v, Some(d), true)
-            } else if let Some((v, d)) = expr.split_once('-') {
-                (v, Some(d), false)
-            } else {
-                (expr, None, false)
-            };
-            let value = env(var).filter(|v| !(empty_counts && v.is_empty()));
-            match (value, default) {
-                (Some(v), _) => out.push_str(&v),
-                (None, Some(d)) => out.push_str(d),
-                (None, None) => {
-                    return Err(format!(
-                        "image {s:?} uses ${{{var}}}, which is not set here"
-                    ));
-                }
-            }
-            rest = &r[end + 1..];
-        } else {
-            let n = after
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(after.len());
-            let var = &after[..n];
-            if var.is_empty() {
-                out.push('$');
-            } else {
-                out.push_str(
-                    &env(var)
-                        .ok_or_else(|| format!("image {s:?} uses ${var}, which is not set here"))?,
-                );
-            }
-            rest = &after[n..];
-        }
-    }
-    out.push_str(rest);
-    Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn env(k: &str) -> Option<String> {
-        match k {
-            "TAG" => Some("1.2".into()),
-            "EMPTY" => Some(String::new()),
-            _ => None,
-        }
-    }
-
-    #[test]
-    fn compose_interpolation() {
-        assert_eq!(interpolate("r/app:${TAG}", &env), Ok("r/app:1.2".into()));
-        assert_eq!(interpolate("r/app:$TAG", &env), Ok("r/app:1.2".into()));
-        assert_eq!(interpolate("r/app:${NOPE:-9}", &env), Ok("r/app:9".into()));
-        assert_eq!(interpolate("r/app:${EMPTY:-9}", &env), Ok("r/app:9".into()));
-        assert_eq!(interpolate("r/app:${EMPTY-9}x", &env), Ok("r/app:x".into()));
-        assert_eq!(interpolate("a$$b", &env), Ok("a$b".into()));
-        assert!(interpolate("r/app:${NOPE}", &env).is_err());
-    }
-
-    #[test]
-    fn project_names_normalise_as_compose_does() {
-        assert_eq!(normalise_project("My App.v2"), "myappv2");
-        assert_eq!(normalise_project("_-x_y"), "x_y");
-    }
 }

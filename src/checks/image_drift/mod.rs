@@ -6,6 +6,7 @@
 //! `names` normalises image names.
 
 pub mod compare;
+pub mod compose;
 pub mod desired;
 pub mod engine;
 pub mod names;
@@ -28,6 +29,8 @@ use crate::report::{Report, Section};
 pub struct Options {
     pub compose: Vec<PathBuf>,
     pub project: Option<String>,
+    /// `--env-file`: instead of the project folder's `.env`.
+    pub env_file: Option<PathBuf>,
     pub manifests: Vec<String>,
     pub docker_host: Option<String>,
     pub modules: Vec<String>,
@@ -101,6 +104,10 @@ pub async fn run(o: &Options) -> Report {
             .at(u.source.clone(), None),
         );
     }
+    for (file, what) in &desired.notes {
+        findings
+            .push(Finding::notice("compose", file.clone(), what.clone()).at(file.clone(), None));
+    }
     for s in &desired.skipped {
         findings.push(
             Finding::notice("skipped", s.name.clone(), s.reason.clone()).at(s.source.clone(), None),
@@ -116,8 +123,14 @@ fn read_desired(o: &Options) -> Result<Desired, Error> {
         ));
     }
     let mut d = Desired::default();
-    for path in &o.compose {
-        desired::read_compose(path, o.project.as_deref(), &env, &mut d)?;
+    if !o.compose.is_empty() {
+        let project = compose::read(
+            &o.compose,
+            o.project.as_deref(),
+            o.env_file.as_deref(),
+            &env,
+        )?;
+        desired::from_project(&project, &mut d)?;
     }
     for pattern in &o.manifests {
         let paths = glob::glob(pattern).map_err(|e| {
