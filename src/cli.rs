@@ -164,6 +164,10 @@ pub struct ImageDriftArgs {
     /// Instead of the `.env` in the first compose file's folder.
     #[arg(long, value_name = "FILE")]
     pub env_file: Option<PathBuf>,
+    /// The compose project's folder [default: the first compose file's]; without --compose,
+    /// compose's files are looked for here (then upwards).
+    #[arg(long, value_name = "DIR")]
+    pub project_directory: Option<PathBuf>,
     /// The compose project name [default: $COMPOSE_PROJECT_NAME, the file's name:, else its folder's name].
     #[arg(long, value_name = "NAME")]
     pub project: Option<String>,
@@ -519,6 +523,7 @@ async fn image_drift_run(a: &ImageDriftArgs) -> Ran {
     let opts = image_drift::Options {
         compose: a.compose.clone(),
         env_file: a.env_file.clone(),
+        project_directory: a.project_directory.clone(),
         project: a.project.clone(),
         manifests: a.manifests.clone(),
         docker_host: a.docker_host.clone(),

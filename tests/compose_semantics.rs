@@ -218,6 +218,62 @@ fn declared_images_equal_composes_own_config() {
     }
 }
 
+/// Without `--compose`, the files compose itself finds: the first default name and its
+/// override, from the project directory upwards (here the project directory's parent).
+#[test]
+fn without_compose_files_the_ones_compose_finds_are_read() {
+    let dir = TempDir::new("compose-discover");
+    dir.write(
+        "docker-compose.yml",
+        "services:\n  web:\n    image: app:${TAG:-v1}\n  db:\n    image: postgres:16\n",
+    )
+    .write(
+        "docker-compose.override.yml",
+        "services:\n  web:\n    image: app:override\n",
+    )
+    .write(".env", "TAG=v2\n")
+    .write("sub/README", "a folder below the project\n");
+    let r = driftgate(
+        &[
+            "image-drift",
+            "--project-directory",
+            dir.join("sub").to_str().expect("utf8"),
+            "--docker-host",
+            "unix:///nonexistent-driftgate.sock",
+            "--json",
+        ],
+        &[],
+    );
+    let doc = r.json();
+    let got: BTreeMap<String, String> = doc["modules"]
+        .as_array()
+        .expect("modules")
+        .iter()
+        .filter_map(|m| {
+            Some((
+                m["name"].as_str()?.to_string(),
+                m["declared"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    assert_eq!(got["web"], "app:override", "{doc:#}");
+    assert_eq!(got["db"], "postgres:16", "{doc:#}");
+    if Command::new("docker-compose")
+        .arg("version")
+        .output()
+        .is_ok()
+    {
+        assert_eq!(compose_config(&dir, &[], &[]).expect("compose config"), got);
+    }
+    // Nothing to find: usage, saying where compose looks.
+    let empty = TempDir::new("compose-none");
+    let r = driftgate(
+        &["image-drift", "--project-directory", empty.str(), "--json"],
+        &[],
+    );
+    assert_eq!(r.code, 1, "{}", r.stdout);
+}
+
 #[test]
 fn profiles_and_scale_zero_are_not_expected_to_run() {
     let dir = TempDir::new("compose-profiles");

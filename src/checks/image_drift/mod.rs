@@ -31,6 +31,8 @@ pub struct Options {
     pub project: Option<String>,
     /// `--env-file`: instead of the project folder's `.env`.
     pub env_file: Option<PathBuf>,
+    /// `--project-directory`: the project's folder (its `.env`, its name, where files are found).
+    pub project_directory: Option<PathBuf>,
     pub manifests: Vec<String>,
     pub docker_host: Option<String>,
     pub modules: Vec<String>,
@@ -116,20 +118,34 @@ pub async fn run(o: &Options) -> Report {
     build(&host, observed.as_ref(), &results, findings, &desired)
 }
 
-fn read_desired(o: &Options) -> Result<Desired, Error> {
-    if o.compose.is_empty() && o.manifests.is_empty() {
-        return Err(Error::Usage(
-            "nothing declared: pass --compose FILE or --manifests GLOB".into(),
-        ));
+fn flags(o: &Options) -> compose::Flags<'_> {
+    compose::Flags {
+        project: o.project.as_deref(),
+        env_file: o.env_file.as_deref(),
+        project_directory: o.project_directory.as_deref(),
     }
+}
+
+fn read_desired(o: &Options) -> Result<Desired, Error> {
     let mut d = Desired::default();
+    if o.compose.is_empty() && o.manifests.is_empty() {
+        // As docker compose finds its files: COMPOSE_FILE, else compose.yaml & co. from the
+        // project directory (or here) upwards.
+        let start = o
+            .project_directory
+            .clone()
+            .unwrap_or_else(|| PathBuf::from("."));
+        let found = compose::discover::files(&start, &env);
+        if found.is_empty() {
+            return Err(Error::Usage(
+                "nothing declared: pass --compose FILE or --manifests GLOB, or run where docker compose finds its file (compose.yaml, docker-compose.yml, COMPOSE_FILE)".into(),
+            ));
+        }
+        let project = compose::read(&found, flags(o), &env)?;
+        desired::from_project(&project, &mut d)?;
+    }
     if !o.compose.is_empty() {
-        let project = compose::read(
-            &o.compose,
-            o.project.as_deref(),
-            o.env_file.as_deref(),
-            &env,
-        )?;
+        let project = compose::read(&o.compose, flags(o), &env)?;
         desired::from_project(&project, &mut d)?;
     }
     for pattern in &o.manifests {

@@ -5,6 +5,7 @@
 //!
 //! Not read yet (said in a notice when a file uses them): `extends`, top-level `include`.
 
+pub mod discover;
 pub mod dotenv;
 pub mod interpolate;
 
@@ -60,22 +61,35 @@ pub fn normalise_project(s: &str) -> String {
     kept.trim_start_matches(['_', '-']).to_string()
 }
 
-/// Reads and merges `files` into one project. `project` is `--project`; `env_file` is
-/// `--env-file` (else `.env` in the first file's folder, when there is one).
+/// Where a project is read from: `--project`, `--env-file`, `--project-directory`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Flags<'a> {
+    pub project: Option<&'a str>,
+    pub env_file: Option<&'a Path>,
+    pub project_directory: Option<&'a Path>,
+}
+
+/// Reads and merges `files` into one project. The project directory is `--project-directory`,
+/// else the first file's folder; its `.env` is read unless `--env-file` names another file.
 pub fn read(
     files: &[PathBuf],
-    project: Option<&str>,
-    env_file: Option<&Path>,
+    flags: Flags,
     shell: &dyn Fn(&str) -> Option<String>,
 ) -> Result<Project, Error> {
+    let (project, env_file) = (flags.project, flags.env_file);
     let first = files
         .first()
         .ok_or_else(|| Error::Usage("no compose file".into()))?;
-    let dir = first
-        .canonicalize()
-        .ok()
-        .and_then(|p| p.parent().map(Path::to_path_buf))
-        .unwrap_or_else(|| PathBuf::from("."));
+    let dir = match flags.project_directory {
+        Some(d) => d
+            .canonicalize()
+            .map_err(|e| Error::Usage(format!("--project-directory {}: {e}", d.display())))?,
+        None => first
+            .canonicalize()
+            .ok()
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .unwrap_or_else(|| PathBuf::from(".")),
+    };
     let dotenv = read_env_file(env_file, &dir, shell)?;
     // The shell's variables win over the `.env` file's (compose's precedence).
     let lookup = |k: &str| shell(k).or_else(|| dotenv.get(k).cloned());
