@@ -173,6 +173,22 @@ fn declared_images_equal_composes_own_config() {
             &[],
         ),
         (
+            "extends in the same file and from another",
+            &[
+                (
+                    "compose.yml",
+                    "services:\n  base:\n    image: app:${TAG:-v1}\n  web:\n    extends:\n      service: base\n  worker:\n    extends:\n      file: common.yml\n      service: worker\n  api:\n    extends:\n      file: common.yml\n      service: worker\n    image: api:v7\n",
+                ),
+                (
+                    "common.yml",
+                    "services:\n  worker:\n    image: worker:${WTAG:-w1}\n",
+                ),
+                (".env", "TAG=v2\nWTAG=w2\n"),
+            ],
+            &["compose.yml"],
+            &[],
+        ),
+        (
             "dollars escaped",
             &[("compose.yml", "services:\n  web:\n    image: app:v$$1\n")],
             &["compose.yml"],
@@ -272,6 +288,65 @@ fn without_compose_files_the_ones_compose_finds_are_read() {
         &[],
     );
     assert_eq!(r.code, 1, "{}", r.stdout);
+}
+
+/// compose-spec `include.md` (compose ≥ 2.20; compose v1 here does not know it): the included
+/// file's services join the project, read with its own folder's `.env`; a service defined on
+/// both sides stops compose.
+#[test]
+fn included_files_bring_their_services() {
+    let dir = TempDir::new("compose-include");
+    dir.write(
+        "compose.yml",
+        "include:\n  - sub/compose.yml\nservices:\n  web:\n    image: app:v1\n",
+    )
+    .write(
+        "sub/compose.yml",
+        "services:\n  db:\n    image: postgres:${PG}\n",
+    )
+    .write("sub/.env", "PG=16\n");
+    let file = dir.join("compose.yml");
+    let run = |f: &std::path::Path| {
+        driftgate(
+            &[
+                "image-drift",
+                "--compose",
+                f.to_str().expect("utf8"),
+                "--docker-host",
+                "unix:///nonexistent-driftgate.sock",
+                "--json",
+            ],
+            &[],
+        )
+    };
+    let r = run(&file);
+    let doc = r.json();
+    let got: BTreeMap<String, String> = doc["modules"]
+        .as_array()
+        .expect("modules")
+        .iter()
+        .filter_map(|m| {
+            Some((
+                m["name"].as_str()?.to_string(),
+                m["declared"].as_str()?.to_string(),
+            ))
+        })
+        .collect();
+    assert_eq!(got["web"], "app:v1", "{doc:#}");
+    assert_eq!(got["db"], "postgres:16", "{doc:#}");
+    dir.write(
+        "clash.yml",
+        "include:\n  - sub/compose.yml\nservices:\n  db:\n    image: mine:v1\n",
+    );
+    let r = run(&dir.join("clash.yml"));
+    assert_eq!(r.code, 1, "{}", r.stdout);
+    // An extends loop is unverifiable, not a hang.
+    dir.write(
+        "loop.yml",
+        "services:\n  a:\n    extends: b\n  b:\n    extends: a\n    image: x:1\n",
+    );
+    let r = run(&dir.join("loop.yml"));
+    assert_eq!(r.code, 8, "{}", r.stdout);
 }
 
 #[test]

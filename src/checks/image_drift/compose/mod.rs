@@ -1,13 +1,13 @@
 //! A compose project as `docker compose` reads it: the files given (`--compose` several times,
 //! merged in order as `-f a -f b` merges them: one project), the `.env` of the project
 //! directory (or `--env-file`) under the shell's variables, the whole interpolation syntax on
-//! every value, `profiles` (`COMPOSE_PROFILES`), and `scale`/`deploy.replicas` 0.
-//!
-//! Not read yet (said in a notice when a file uses them): `extends`, top-level `include`.
+//! every value, `extends` (also from another file), top-level `include`, `profiles`
+//! (`COMPOSE_PROFILES`), and `scale`/`deploy.replicas` 0.
 
 pub mod discover;
 pub mod dotenv;
 pub mod interpolate;
+mod load;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -15,8 +15,6 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::yaml;
-use interpolate::Failure;
 
 /// One service after the merge: what driftgate needs of it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -95,60 +93,22 @@ pub fn read(
     let lookup = |k: &str| shell(k).or_else(|| dotenv.get(k).cloned());
     let mut p = Project::default();
     let mut declared_name = None;
+    let mut loader = load::Loader {
+        lookup: &lookup,
+        project: &mut p,
+        read: 0,
+    };
+    let mut loaded = Vec::new();
     for file in files {
-        let source = file.display().to_string();
-        let text = match crate::fsread::read_text(file, yaml::MAX_FILE_BYTES as u64, true) {
-            Ok(t) => t,
-            Err(e) => {
-                p.unreadable.push((source, e.to_string()));
-                continue;
-            }
-        };
-        let mut doc: Value = match yaml::parse(&text) {
-            Ok(v) => v,
-            Err(e) => {
-                p.unreadable.push((source, format!("does not parse: {e}")));
-                continue;
-            }
-        };
-        let mut unset = Vec::new();
-        match interpolate_values(&mut doc, &lookup, &mut unset) {
-            Ok(()) => {}
-            Err(f @ Failure::Required { .. }) => {
-                // compose stops the same way: nothing of the project would run.
-                return Err(Error::Usage(format!("{source}: {f}")));
-            }
-            Err(f) => {
-                p.unreadable.push((source, f.to_string()));
-                continue;
-            }
+        if let Some(l) = loader.file(file, 0)? {
+            loaded.push((file.display().to_string(), l));
         }
-        let unset: BTreeSet<String> = unset.into_iter().collect();
-        for var in unset {
-            p.notes.push((
-                source.clone(),
-                format!("the {var} variable is not set: compose substitutes a blank string"),
-            ));
-        }
-        if let Some(n) = doc.get("name").and_then(Value::as_str) {
+    }
+    for (source, l) in loaded {
+        if let Some(n) = l.doc.get("name").and_then(Value::as_str) {
             declared_name = Some(n.to_string());
         }
-        if doc.get("include").is_some() {
-            p.notes.push((
-                source.clone(),
-                "top-level include: is not read yet; services it brings in are not checked".into(),
-            ));
-        }
-        let services = match doc.get("services") {
-            None | Some(Value::Null) => continue,
-            Some(Value::Object(m)) => m,
-            Some(_) => {
-                p.unreadable
-                    .push((source, "services: is not a mapping".into()));
-                continue;
-            }
-        };
-        for (name, body) in services {
+        for (name, body) in &l.services {
             merge(&mut p, name, body, &source);
         }
     }
@@ -188,31 +148,6 @@ fn read_env_file(
         .map_err(|e| Error::Usage(format!("the env file {} {e}", path.display())))?;
     dotenv::parse(&text, shell)
         .map_err(|e| Error::Usage(format!("the env file {}: {e}", path.display())))
-}
-
-/// Interpolates every string value (not keys), as compose does before it merges.
-fn interpolate_values(
-    v: &mut Value,
-    lookup: &dyn Fn(&str) -> Option<String>,
-    unset: &mut Vec<String>,
-) -> Result<(), Failure> {
-    match v {
-        Value::String(s) if s.contains('$') => {
-            *s = interpolate::interpolate(s, lookup, unset)?;
-        }
-        Value::Array(items) => {
-            for i in items {
-                interpolate_values(i, lookup, unset)?;
-            }
-        }
-        Value::Object(m) => {
-            for (_, i) in m.iter_mut() {
-                interpolate_values(i, lookup, unset)?;
-            }
-        }
-        _ => {}
-    }
-    Ok(())
 }
 
 /// A later file's service over an earlier one's (compose's merge for the keys driftgate reads:
