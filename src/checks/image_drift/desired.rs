@@ -49,6 +49,8 @@ pub struct Desired {
     pub skipped: Vec<Skipped>,
     /// (file, what): information that changes no verdict (an unset variable compose blanks).
     pub notes: Vec<(String, String)>,
+    /// The compose project checked (its name and files), if any.
+    pub project: Option<(String, Vec<String>)>,
 }
 
 /// The services of a compose project (see `compose`): each with `image:` that compose would
@@ -62,6 +64,7 @@ pub fn from_project(p: &super::compose::Project, out: &mut Desired) -> Result<()
         });
     }
     out.notes.extend(p.notes.iter().cloned());
+    out.project = Some((p.name.clone(), p.files.clone()));
     if p.services.is_empty() && p.unreadable.is_empty() {
         // docker compose refuses such a project too; reading it as "nothing declared, nothing
         // drifted" would be a clean result for a typo (`servics:`).

@@ -32,8 +32,15 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024 * 1024;
 /// An error answer is read only for its message.
 const MAX_ERROR_BODY_BYTES: usize = 64 * 1024;
 
-/// The only labels kept from a container: how compose names its project and service.
-const KEPT_LABELS: [&str; 2] = ["com.docker.compose.project", "com.docker.compose.service"];
+/// The only labels kept from a container: how compose names its project and service, and
+/// which files the project was started from.
+const KEPT_LABELS: [&str; 3] = [
+    "com.docker.compose.project",
+    "com.docker.compose.service",
+    "com.docker.compose.project.config_files",
+];
+/// A kept label longer than this is cut (a hostile engine's label is not a path list).
+const MAX_LABEL: usize = 4096;
 
 const CONTAINERS: &str = "/containers/json?all=true";
 const IMAGES: &str = "/images/json?all=true&digests=true";
@@ -445,7 +452,9 @@ impl<'de> Deserialize<'de> for KeptLabels {
                 let mut kept = HashMap::new();
                 while let Some(k) = m.next_key::<std::borrow::Cow<'de, str>>()? {
                     if KEPT_LABELS.contains(&k.as_ref()) {
-                        kept.insert(k.into_owned(), m.next_value::<String>()?);
+                        let mut v = m.next_value::<String>()?;
+                        v.truncate(crate::secrets::safe_cut(&v, MAX_LABEL));
+                        kept.insert(k.into_owned(), v);
                     } else {
                         m.next_value::<IgnoredAny>()?;
                     }

@@ -106,6 +106,9 @@ pub async fn run(o: &Options) -> Report {
             .at(u.source.clone(), None),
         );
     }
+    if let (Some((project, files)), Some(obs)) = (&desired.project, &observed) {
+        findings.extend(started_from_other_files(project, files, obs));
+    }
     for (file, what) in &desired.notes {
         findings
             .push(Finding::notice("compose", file.clone(), what.clone()).at(file.clone(), None));
@@ -285,4 +288,76 @@ fn build(
     r.details
         .insert("modules", serde_json::Value::Array(modules));
     r
+}
+
+/// The label compose puts on every container with the files `up` read, comma-separated.
+const CONFIG_FILES_LABEL: &str = "com.docker.compose.project.config_files";
+
+/// A notice when the project's containers were started from other files than the ones
+/// checked: what `docker compose up` with these files would do is not what runs.
+fn started_from_other_files(project: &str, files: &[String], o: &Observed) -> Option<Finding> {
+    let checked: BTreeSet<&str> = files.iter().map(String::as_str).collect();
+    let started: BTreeSet<&str> = o
+        .containers
+        .iter()
+        .filter(|c| {
+            c.labels.get("com.docker.compose.project").map(String::as_str) == Some(project)
+        })
+        .filter_map(|c| c.labels.get(CONFIG_FILES_LABEL))
+        .flat_map(|l| l.split(','))
+        .map(str::trim)
+        .filter(|f| !f.is_empty())
+        .collect();
+    if started.is_empty() || started == checked {
+        return None;
+    }
+    let list = |s: &BTreeSet<&str>| s.iter().copied().collect::<Vec<_>>().join(", ");
+    Some(Finding::notice(
+        "compose-files",
+        project.to_string(),
+        format!(
+            "the project's containers were started from {} ({CONFIG_FILES_LABEL}), but {} were checked: the running project may hold services or images these files do not",
+            list(&started),
+            list(&checked)
+        ),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn container(project: &str, files: &str) -> engine::Container {
+        engine::Container {
+            id: "c".into(),
+            names: vec!["n".into()],
+            image: "app:v1".into(),
+            image_id: "sha256:1".into(),
+            labels: HashMap::from([
+                ("com.docker.compose.project".to_string(), project.to_string()),
+                (CONFIG_FILES_LABEL.to_string(), files.to_string()),
+            ]),
+            state: "running".into(),
+        }
+    }
+
+    #[test]
+    fn a_project_started_from_other_files_is_said() {
+        let checked = vec!["/srv/app/compose.yml".to_string()];
+        let o = |files: &str| Observed {
+            containers: vec![container("app", files), container("other", "/x.yml")],
+            images: vec![],
+            calls: 2,
+        };
+        assert!(started_from_other_files("app", &checked, &o("/srv/app/compose.yml")).is_none());
+        let f = started_from_other_files(
+            "app",
+            &checked,
+            &o("/srv/app/compose.yml,/srv/app/compose.prod.yml"),
+        )
+        .expect("a notice");
+        assert_eq!(f.kind, "compose-files");
+        assert!(f.message.contains("compose.prod.yml"), "{}", f.message);
+    }
 }

@@ -31,6 +31,8 @@ pub struct Service {
 #[derive(Debug, Default)]
 pub struct Project {
     pub name: String,
+    /// The files the project was read from (not those it includes or extends from), absolute.
+    pub files: Vec<String>,
     pub services: BTreeMap<String, Service>,
     /// Profiles switched on by `COMPOSE_PROFILES` (`*` switches on every one).
     pub profiles: BTreeSet<String>,
@@ -99,6 +101,15 @@ pub fn read(
         read: 0,
     };
     let mut loaded = Vec::new();
+    let absolute: Vec<String> = files
+        .iter()
+        .map(|f| {
+            f.canonicalize()
+                .unwrap_or_else(|_| f.clone())
+                .display()
+                .to_string()
+        })
+        .collect();
     for file in files {
         if let Some(l) = loader.file(file, 0)? {
             loaded.push((file.display().to_string(), l));
@@ -122,6 +133,7 @@ pub fn read(
         .or(declared_name)
         .unwrap_or(folder);
     p.name = normalise_project(&raw);
+    p.files = absolute;
     p.profiles = lookup("COMPOSE_PROFILES")
         .unwrap_or_default()
         .split(',')
