@@ -81,7 +81,7 @@ const IMAGE_DRIFT: &[Flag] = &[
     many("compose", "--compose"),
     one("project", "--project"),
     many("manifests", "--manifests"),
-    one("docker-host", "--docker-host"),
+    many("docker-host", "--docker-host"),
     many("module", "--module"),
 ];
 

@@ -174,9 +174,9 @@ pub struct ImageDriftArgs {
     /// Module manifests to check, e.g. 'modules/*/module.yaml' (repeatable).
     #[arg(long, value_name = "GLOB")]
     pub manifests: Vec<String>,
-    /// The engine [default: $DOCKER_HOST, else unix:///var/run/docker.sock]; unix://, tcp:// (TLS with DOCKER_TLS_VERIFY), https://, ssh://[USER@]HOST[:PORT].
+    /// An engine (repeatable: one report, rows per engine) [default: $DOCKER_HOST, else unix:///var/run/docker.sock]; unix://, tcp:// (TLS with DOCKER_TLS_VERIFY), https://, ssh://[USER@]HOST[:PORT].
     #[arg(long, value_name = "URL")]
-    pub docker_host: Option<String>,
+    pub docker_host: Vec<String>,
     /// Only check these modules or services (repeatable).
     #[arg(long, value_name = "NAME")]
     pub module: Vec<String>,
@@ -531,16 +531,20 @@ async fn image_drift_run(a: &ImageDriftArgs) -> Ran {
         timeout: Duration::from_secs(a.common.timeout),
     };
     let report = image_drift::run(&opts).await;
-    let host = opts
-        .docker_host
-        .clone()
-        .or_else(|| env("DOCKER_HOST"))
-        .unwrap_or_else(|| image_drift::engine::DEFAULT_HOST.to_string());
+    // The tracking issue is about the engines checked together (one report).
+    let hosts: Vec<String> = if opts.docker_host.is_empty() {
+        vec![env("DOCKER_HOST").unwrap_or_else(|| image_drift::engine::DEFAULT_HOST.to_string())]
+    } else {
+        opts.docker_host.clone()
+    };
+    let target = hosts
+        .iter()
+        .map(|h| image_drift::engine::host::redact(h))
+        .collect::<Vec<_>>()
+        .join(", ");
     Ran {
         report,
-        tracked: vec![Tracked::in_this_repository(
-            image_drift::engine::host::redact(&host),
-        )],
+        tracked: vec![Tracked::in_this_repository(target)],
     }
 }
 

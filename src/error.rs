@@ -3,7 +3,7 @@
 
 use crate::outcome::{Finding, Severity, Verdict};
 
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum Error {
     /// The check could not start: a bad flag, input or local file.
     #[error("{0}")]

@@ -211,6 +211,62 @@ fn in_sync_by_digest() {
     assert_read_only(&proxy);
 }
 
+/// Several `--docker-host`: one report, rows per engine, one exit code (an unreachable
+/// engine's 5 wins over the others' clean).
+#[test]
+fn several_engines_in_one_report() {
+    let Some(lab) = Lab::start("engines") else {
+        return;
+    };
+    let repo = lab.repo("drift/app");
+    let v1 = lab.publish(&[&format!("{repo}:v1")], "v1");
+    let declared = format!("{repo}@{}", v1.digest());
+    let project = lab.name("p");
+    lab.run_service(&project, "app", 1, &declared);
+    let file = lab.write(
+        "engines/compose.yaml",
+        &compose(Some(&project), &[("app", &declared)]),
+    );
+    // The same engine through two proxies: two engines that both run the service.
+    let (a, b) = (Proxy::start(DOCKER_SOCK), Proxy::start(DOCKER_SOCK));
+    let r = drift(
+        &a.url(),
+        &["--compose", s(&file), "--docker-host", &b.url()],
+    )
+    .expect(0);
+    let modules: Vec<&Value> = r["modules"].as_array().expect("modules").iter().collect();
+    assert_eq!(modules.len(), 2, "{r:#}");
+    let engines: Vec<&str> = modules
+        .iter()
+        .filter_map(|m| m["engine"].as_str())
+        .collect();
+    assert!(engines.contains(&b.url().as_str()), "{r:#}");
+    assert_eq!(r["engines"].as_array().expect("engines").len(), 2, "{r:#}");
+    assert_read_only(&a);
+    assert_read_only(&b);
+    // One engine dead: the other is still read, and the result is unreachable (5).
+    let r = drift(
+        &a.url(),
+        &[
+            "--compose",
+            s(&file),
+            "--docker-host",
+            "unix:///nonexistent-driftgate.sock",
+        ],
+    )
+    .expect(5);
+    let statuses: Vec<&str> = r["modules"]
+        .as_array()
+        .expect("modules")
+        .iter()
+        .filter_map(|m| m["status"].as_str())
+        .collect();
+    assert!(
+        statuses.contains(&"in-sync") && statuses.contains(&"unverifiable"),
+        "{r:#}"
+    );
+}
+
 #[test]
 fn drift_to_an_older_digest() {
     let Some(lab) = Lab::start("older") else {

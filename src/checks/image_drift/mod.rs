@@ -34,7 +34,8 @@ pub struct Options {
     /// `--project-directory`: the project's folder (its `.env`, its name, where files are found).
     pub project_directory: Option<PathBuf>,
     pub manifests: Vec<String>,
-    pub docker_host: Option<String>,
+    /// Every `--docker-host` (none: `DOCKER_HOST`, else the local socket).
+    pub docker_host: Vec<String>,
     pub modules: Vec<String>,
     pub timeout: Duration,
 }
@@ -43,45 +44,103 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
+/// Engines observed at once, at most.
+const ENGINES_AT_ONCE: usize = 4;
+
+/// What one engine showed: its (redacted) host, and what it lists or why it could not.
+struct EngineRun {
+    host: String,
+    observed: Result<Observed, Error>,
+}
+
+/// The engines to read: every `--docker-host`, else `DOCKER_HOST`, else the local socket.
+fn hosts(o: &Options) -> Vec<String> {
+    if !o.docker_host.is_empty() {
+        let mut seen = BTreeSet::new();
+        return o
+            .docker_host
+            .iter()
+            .filter(|h| seen.insert((*h).clone()))
+            .cloned()
+            .collect();
+    }
+    vec![env("DOCKER_HOST").unwrap_or_else(|| engine::DEFAULT_HOST.to_string())]
+}
+
+/// Reads every engine, at most [`ENGINES_AT_ONCE`] at a time, in the order given.
+async fn observe_all(given: &[String], timeout: Duration) -> Vec<EngineRun> {
+    let mut out: Vec<Option<EngineRun>> = given.iter().map(|_| None).collect();
+    let mut set = tokio::task::JoinSet::new();
+    let mut next = 0;
+    while next < given.len() || !set.is_empty() {
+        while next < given.len() && set.len() < ENGINES_AT_ONCE {
+            let (i, host) = (next, given[next].clone());
+            set.spawn(async move {
+                let observed = match engine::connect(&host, timeout) {
+                    Ok(engine) => engine.observe().await,
+                    Err(e) => Err(e),
+                };
+                (i, observed)
+            });
+            next += 1;
+        }
+        if let Some(done) = set.join_next().await {
+            match done {
+                Ok((i, observed)) => {
+                    if let (Some(slot), Some(h)) = (out.get_mut(i), given.get(i)) {
+                        *slot = Some(EngineRun {
+                            host: engine::host::redact(h),
+                            observed,
+                        });
+                    }
+                }
+                // A panic in a task is a bug: let it surface as one.
+                Err(e) => std::panic::resume_unwind(e.into_panic()),
+            }
+        }
+    }
+    out.into_iter().flatten().collect()
+}
+
 pub async fn run(o: &Options) -> Report {
-    let given = o
-        .docker_host
-        .clone()
-        .or_else(|| env("DOCKER_HOST"))
-        .unwrap_or_else(|| engine::DEFAULT_HOST.to_string());
+    let given = hosts(o);
     // What reports show: a password in the URL (refused anyway) never reaches them.
-    let host = engine::host::redact(&given);
+    let shown: Vec<String> = given.iter().map(|h| engine::host::redact(h)).collect();
     let mut findings = Vec::new();
     let desired = match read_desired(o) {
         Ok(d) => d,
         Err(e) => {
             findings.push(e.into_finding("image-drift"));
-            return build(&host, None, &[], findings, &Desired::default());
+            return build(&shown, &[], &[], findings, &Desired::default());
         }
     };
-    let mut observed = None;
-    let mut results: Vec<(&Declared, Vec<Verdict>)> = Vec::new();
-    if !desired.declared.is_empty() {
-        let outcome = match engine::connect(&given, o.timeout) {
-            Ok(engine) => engine.observe().await,
-            Err(e) => Err(e),
-        };
-        match outcome {
+    let engines = if desired.declared.is_empty() {
+        Vec::new()
+    } else {
+        observe_all(&given, o.timeout).await
+    };
+    let several = given.len() > 1;
+    // (engine index, declared, verdicts) for every engine that answered.
+    let mut results: Vec<(usize, &Declared, Vec<Verdict>)> = Vec::new();
+    for (k, e) in engines.iter().enumerate() {
+        match &e.observed {
             Ok(obs) => {
                 for d in &desired.declared {
-                    results.push((d, compare::compare(d, &obs)));
+                    results.push((k, d, compare::compare(d, obs)));
                 }
-                observed = Some(obs);
             }
-            Err(e) => findings.push(e.into_finding(host.clone())),
+            Err(err) => findings.push(err.clone().into_finding(e.host.clone())),
         }
     }
-    for (d, verdicts) in &results {
+    for (k, d, verdicts) in &results {
         for v in verdicts {
-            let subject = match &v.container {
+            let mut subject = match &v.container {
                 Some(c) => format!("{} ({c})", d.name),
                 None => d.name.clone(),
             };
+            if several && let Some(e) = engines.get(*k) {
+                subject.push_str(&format!(" on {}", e.host));
+            }
             let f = match v.status {
                 Status::InSync => continue,
                 Status::Unverifiable => {
@@ -106,8 +165,12 @@ pub async fn run(o: &Options) -> Report {
             .at(u.source.clone(), None),
         );
     }
-    if let (Some((project, files)), Some(obs)) = (&desired.project, &observed) {
-        findings.extend(started_from_other_files(project, files, obs));
+    if let Some((project, files)) = &desired.project {
+        for e in &engines {
+            if let Ok(obs) = &e.observed {
+                findings.extend(started_from_other_files(project, files, obs));
+            }
+        }
     }
     for (file, what) in &desired.notes {
         findings
@@ -118,7 +181,7 @@ pub async fn run(o: &Options) -> Report {
             Finding::notice("skipped", s.name.clone(), s.reason.clone()).at(s.source.clone(), None),
         );
     }
-    build(&host, observed.as_ref(), &results, findings, &desired)
+    build(&shown, &engines, &results, findings, &desired)
 }
 
 fn flags(o: &Options) -> compose::Flags<'_> {
@@ -199,20 +262,24 @@ fn read_desired(o: &Options) -> Result<Desired, Error> {
 }
 
 fn build(
-    host: &str,
-    observed: Option<&Observed>,
-    results: &[(&Declared, Vec<Verdict>)],
+    hosts: &[String],
+    engines: &[EngineRun],
+    results: &[(usize, &Declared, Vec<Verdict>)],
     findings: Vec<Finding>,
     desired: &Desired,
 ) -> Report {
     let mut r = Report::new("image-drift");
     r.findings = findings;
-    let calls = observed.map_or(0, |o| o.calls);
+    let calls_of = |e: &EngineRun| e.observed.as_ref().map_or(0, |o| o.calls);
+    let calls: usize = engines.iter().map(calls_of).sum();
     let in_sync = results
         .iter()
-        .filter(|(_, v)| v.iter().all(|x| x.status == Status::InSync))
+        .filter(|(_, _, v)| v.iter().all(|x| x.status == Status::InSync))
         .count();
-    r.facts.push(("engine".into(), host.to_string()));
+    r.facts.push((
+        if hosts.len() > 1 { "engines" } else { "engine" }.into(),
+        hosts.join(", "),
+    ));
     r.facts.push(("engine calls".into(), calls.to_string()));
     r.facts.push((
         "declared".into(),
@@ -223,9 +290,12 @@ fn build(
             desired.skipped.len()
         ),
     ));
+    let several = hosts.len() > 1;
     let mut rows = Vec::new();
     let mut modules = Vec::new();
-    for (d, verdicts) in results {
+    for (k, d, verdicts) in results {
+        let Some(e) = engines.get(*k) else { continue };
+        let Ok(observed) = &e.observed else { continue };
         let worst = verdicts
             .iter()
             .map(|v| v.status)
@@ -235,11 +305,11 @@ fn build(
             .iter()
             .filter_map(|v| {
                 let name = v.container.as_ref()?;
-                let c = observed?
+                let c = observed
                     .containers
                     .iter()
                     .find(|c| c.names.first() == Some(name) || &c.id == name)?;
-                let digests = observed?
+                let digests = observed
                     .images
                     .iter()
                     .find(|i| i.id == c.image_id)
@@ -252,15 +322,19 @@ fn build(
             })
             .collect();
         for v in verdicts {
-            rows.push(vec![
+            let mut row = vec![
                 d.name.clone(),
                 v.container.clone().unwrap_or_else(|| "-".into()),
                 v.status.as_str().into(),
                 v.message.clone(),
-            ]);
+            ];
+            if several {
+                row.insert(0, e.host.clone());
+            }
+            rows.push(row);
         }
         modules.push(
-            json!({"name": d.name, "source": d.source, "declared": d.image,
+            json!({"name": d.name, "source": d.source, "declared": d.image, "engine": e.host,
             "status": worst.as_str(), "containers": containers}),
         );
     }
@@ -270,20 +344,39 @@ fn build(
     for u in &desired.unreadable {
         modules.push(json!({"name": u.name, "source": u.source, "declared": null, "status": "unverifiable", "containers": []}));
     }
-    if observed.is_none() {
+    // An engine that could not be read: every declaration is unverifiable there.
+    for e in engines.iter().filter(|e| e.observed.is_err()) {
+        for d in &desired.declared {
+            modules.push(json!({"name": d.name, "source": d.source, "declared": d.image, "engine": e.host, "status": "unverifiable", "containers": []}));
+        }
+    }
+    if engines.is_empty() {
         for d in &desired.declared {
             modules.push(json!({"name": d.name, "source": d.source, "declared": d.image, "status": "unverifiable", "containers": []}));
         }
     }
     if !rows.is_empty() {
-        r.sections.push(Section::new(
-            "Modules",
-            &["module", "container", "status", "detail"],
-            rows,
-        ));
+        let headers: &[&str] = if several {
+            &["engine", "module", "container", "status", "detail"]
+        } else {
+            &["module", "container", "status", "detail"]
+        };
+        r.sections.push(Section::new("Modules", headers, rows));
     }
-    r.details
-        .insert("engine", json!({"host": host, "calls": calls}));
+    let first = engines.first();
+    r.details.insert(
+        "engine",
+        json!({"host": hosts.first(), "calls": first.map_or(0, calls_of)}),
+    );
+    r.details.insert(
+        "engines",
+        serde_json::Value::Array(
+            engines
+                .iter()
+                .map(|e| json!({"host": e.host, "calls": calls_of(e), "read": e.observed.is_ok()}))
+                .collect(),
+        ),
+    );
     r.details.insert("engine_calls", json!(calls));
     r.details
         .insert("modules", serde_json::Value::Array(modules));
@@ -301,7 +394,10 @@ fn started_from_other_files(project: &str, files: &[String], o: &Observed) -> Op
         .containers
         .iter()
         .filter(|c| {
-            c.labels.get("com.docker.compose.project").map(String::as_str) == Some(project)
+            c.labels
+                .get("com.docker.compose.project")
+                .map(String::as_str)
+                == Some(project)
         })
         .filter_map(|c| c.labels.get(CONFIG_FILES_LABEL))
         .flat_map(|l| l.split(','))
@@ -335,7 +431,10 @@ mod tests {
             image: "app:v1".into(),
             image_id: "sha256:1".into(),
             labels: HashMap::from([
-                ("com.docker.compose.project".to_string(), project.to_string()),
+                (
+                    "com.docker.compose.project".to_string(),
+                    project.to_string(),
+                ),
                 (CONFIG_FILES_LABEL.to_string(), files.to_string()),
             ]),
             state: "running".into(),
