@@ -83,6 +83,7 @@ const IMAGE_DRIFT: &[Flag] = &[
     many("manifests", "--manifests"),
     many("docker-host", "--docker-host"),
     many("module", "--module"),
+    switch("resolve-tags", "--resolve-tags"),
 ];
 
 /// Inputs whose action.yml default is not empty: a value equal to it was not chosen by the
@@ -99,6 +100,7 @@ pub const DEFAULTS: &[(&str, &str)] = &[
     ("timeout", "30"),
     ("concurrency", "8"),
     ("comment", "false"),
+    ("resolve-tags", "false"),
 ];
 
 /// The environment variable of an input, as runners name it.

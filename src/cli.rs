@@ -180,6 +180,10 @@ pub struct ImageDriftArgs {
     /// Only check these modules or services (repeatable).
     #[arg(long, value_name = "NAME")]
     pub module: Vec<String>,
+    /// Resolve tag-only declarations in their registries (HEAD, runtime-pin's credentials): a
+    /// container not running what the tag names now is stale-container.
+    #[arg(long)]
+    pub resolve_tags: bool,
     #[command(flatten)]
     pub common: Common,
 }
@@ -528,6 +532,7 @@ async fn image_drift_run(a: &ImageDriftArgs) -> Ran {
         manifests: a.manifests.clone(),
         docker_host: a.docker_host.clone(),
         modules: a.module.clone(),
+        resolve_tags: a.resolve_tags,
         timeout: Duration::from_secs(a.common.timeout),
     };
     let report = image_drift::run(&opts).await;

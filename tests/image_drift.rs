@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::docker::{DOCKER_SOCK, Lab, Proxy, inspect_image};
+use support::docker::{DOCKER_SOCK, Lab, Proxy, docker, inspect_image};
 
 /// What one driftgate run did.
 struct Run {
@@ -265,6 +265,53 @@ fn several_engines_in_one_report() {
         statuses.contains(&"in-sync") && statuses.contains(&"unverifiable"),
         "{r:#}"
     );
+}
+
+/// `--resolve-tags`: the tag moved in its registry while this engine's copy of the tag did not
+/// (nobody pulled): by the engine alone in sync, by the registry stale. A tag whose registry
+/// cannot be read is never clean.
+#[test]
+fn resolve_tags_sees_a_tag_that_moved_upstream() {
+    let Some(lab) = Lab::start("upstream") else {
+        return;
+    };
+    let repo = lab.repo("drift/upstream");
+    let tag = format!("{repo}:v1");
+    let old = lab.publish(&[&tag], "one");
+    let project = lab.name("p");
+    lab.run_service(&project, "app", 1, &tag);
+    // A new build is pushed as :v1; the engine's :v1 is put back on the old image.
+    lab.build(&tag, "two");
+    docker(&["push", "-q", &tag]);
+    docker(&["tag", &old.id, &tag]);
+    let file = lab.write("upstream/compose.yaml", &compose(None, &[("app", &tag)]));
+    let proxy = Proxy::start(DOCKER_SOCK);
+    let args = ["--compose", s(&file), "--project", &project];
+    let r = drift(&proxy.url(), &args).expect(0);
+    assert_eq!(module(&r, "app")["status"], "in-sync", "{r:#}");
+    let mut with = args.to_vec();
+    with.push("--resolve-tags");
+    let r = drift(&proxy.url(), &with).expect(2);
+    assert_eq!(kinds(&r), ["stale-container"], "{r:#}");
+    assert!(r.to_string().contains("in its registry"), "{r:#}");
+    assert_read_only(&proxy);
+    // A registry that cannot be read: unreachable (5), never clean.
+    let dead = lab.write(
+        "upstream/dead.yaml",
+        &compose(None, &[("app", "127.0.0.1:9/drift/none:v1")]),
+    );
+    let r = drift(
+        &proxy.url(),
+        &[
+            "--compose",
+            s(&dead),
+            "--project",
+            &project,
+            "--resolve-tags",
+        ],
+    )
+    .expect(5);
+    assert!(kinds(&r).contains(&"unreachable".to_string()), "{r:#}");
 }
 
 #[test]

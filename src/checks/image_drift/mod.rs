@@ -10,6 +10,7 @@ pub mod compose;
 pub mod desired;
 pub mod engine;
 pub mod names;
+pub mod tags;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -36,6 +37,8 @@ pub struct Options {
     pub manifests: Vec<String>,
     /// Every `--docker-host` (none: `DOCKER_HOST`, else the local socket).
     pub docker_host: Vec<String>,
+    /// `--resolve-tags`: where tag-only declarations point now in their registries.
+    pub resolve_tags: bool,
     pub modules: Vec<String>,
     pub timeout: Duration,
 }
@@ -120,13 +123,26 @@ pub async fn run(o: &Options) -> Report {
         observe_all(&given, o.timeout).await
     };
     let several = given.len() > 1;
+    let resolved = if o.resolve_tags && !engines.is_empty() {
+        tags::resolve(&desired.declared, o.timeout).await
+    } else {
+        tags::Resolved::new()
+    };
+    for (image, r) in &resolved {
+        if let Err(e) = r {
+            // Never clean: the tag's registry refused or could not be read (3, 5).
+            findings.push(e.clone().into_finding(image.clone()));
+        }
+    }
     // (engine index, declared, verdicts) for every engine that answered.
     let mut results: Vec<(usize, &Declared, Vec<Verdict>)> = Vec::new();
     for (k, e) in engines.iter().enumerate() {
         match &e.observed {
             Ok(obs) => {
                 for d in &desired.declared {
-                    results.push((k, d, compare::compare(d, obs)));
+                    let mut verdicts = compare::compare(d, obs);
+                    tags::recheck(d, &mut verdicts, obs, &resolved);
+                    results.push((k, d, verdicts));
                 }
             }
             Err(err) => findings.push(err.clone().into_finding(e.host.clone())),
