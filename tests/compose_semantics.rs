@@ -281,6 +281,23 @@ fn without_compose_files_the_ones_compose_finds_are_read() {
     {
         assert_eq!(compose_config(&dir, &[], &[]).expect("compose config"), got);
     }
+    // COMPOSE_FILE from the starting folder's .env, as compose reads it.
+    let other = TempDir::new("compose-file-env");
+    other
+        .write("stack/one.yml", "services:\n  web:\n    image: app:one\n")
+        .write(".env", "COMPOSE_FILE=stack/one.yml\n");
+    let r = driftgate(
+        &[
+            "image-drift",
+            "--project-directory",
+            other.str(),
+            "--docker-host",
+            "unix:///nonexistent-driftgate.sock",
+            "--json",
+        ],
+        &[],
+    );
+    assert!(r.stdout.contains("app:one"), "{}", r.stdout);
     // Nothing to find: usage, saying where compose looks.
     let empty = TempDir::new("compose-none");
     let r = driftgate(

@@ -3,7 +3,7 @@
 #![no_main]
 
 use driftgate::checks::image_drift::compose::interpolate::interpolate;
-use driftgate::checks::image_drift::compose::normalise_project;
+use driftgate::checks::image_drift::compose::{dotenv, normalise_project};
 use libfuzzer_sys::fuzz_target;
 
 fn env(k: &str) -> Option<String> {
@@ -29,6 +29,10 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         Err(e) => assert!(s.contains('$'), "text without `$` refused: {e}"),
+    }
+    // The same text as a `.env` file: parsed or refused, never a panic or a hang.
+    if let Ok(vars) = dotenv::parse(s, &env) {
+        assert!(vars.len() <= s.lines().count(), "more variables than lines");
     }
     let p = normalise_project(s);
     assert!(

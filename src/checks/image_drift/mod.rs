@@ -217,7 +217,14 @@ fn read_desired(o: &Options) -> Result<Desired, Error> {
             .project_directory
             .clone()
             .unwrap_or_else(|| PathBuf::from("."));
-        let found = compose::discover::files(&start, &env);
+        // compose reads COMPOSE_FILE (and the other COMPOSE_* settings) from the `.env` of
+        // the folder it starts in too, under the shell's.
+        let dotenv = crate::fsread::read_text(&start.join(".env"), 1024 * 1024, true)
+            .ok()
+            .and_then(|t| compose::dotenv::parse(&t, &env).ok())
+            .unwrap_or_default();
+        let lookup = |k: &str| env(k).or_else(|| dotenv.get(k).cloned());
+        let found = compose::discover::files(&start, &lookup);
         if found.is_empty() {
             return Err(Error::Usage(
                 "nothing declared: pass --compose FILE or --manifests GLOB, or run where docker compose finds its file (compose.yaml, docker-compose.yml, COMPOSE_FILE)".into(),
