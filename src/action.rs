@@ -51,6 +51,7 @@ const COMMON: &[Flag] = &[
     one("fail-on", "--fail-on"),
     switch("comment", "--comment"),
     one("format", "--format"),
+    one("config", "--config"),
 ];
 
 const REQUIRED_CHECKS: &[Flag] = &[
@@ -64,6 +65,7 @@ const REQUIRED_CHECKS: &[Flag] = &[
     many("repos", "--repos"),
     one("owner", "--owner"),
     one("concurrency", "--concurrency"),
+    many("exclude", "--exclude"),
 ];
 
 const RUNTIME_PIN: &[Flag] = &[

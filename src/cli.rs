@@ -9,6 +9,7 @@ use clap::{Args, Parser, Subcommand};
 use crate::checks::image_drift;
 use crate::checks::required_checks::{self, FlavorChoice};
 use crate::checks::runtime_pin;
+use crate::config::Config;
 use crate::forge::http::{HttpOptions, token_from_env};
 use crate::forge::version::Version;
 use crate::report::{self, Delivery, Mode};
@@ -79,6 +80,9 @@ pub struct Common {
     /// On a pull request, keep one comment with the summary (edited, never duplicated).
     #[arg(long)]
     pub comment: bool,
+    /// The config file [default: .driftgate.yml at the repository root, when there is one].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -113,6 +117,9 @@ pub struct RequiredChecksArgs {
     /// Sweep every repository of this organisation or user (archived ones skipped).
     #[arg(long, value_name = "ORG", conflicts_with_all = ["repo", "repos", "required", "protection_file", "root"])]
     pub owner: Option<String>,
+    /// Sweeps skip repositories matching this glob on OWNER/NAME (repeatable).
+    #[arg(long, value_name = "PATTERN")]
+    pub exclude: Vec<String>,
     /// Repositories checked at once in a sweep.
     #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u64).range(1..=64))]
     pub concurrency: u64,
@@ -442,8 +449,25 @@ impl Tracked {
     }
 }
 
-async fn required_checks_run(a: &RequiredChecksArgs) -> Ran {
+async fn required_checks_run(a: &RequiredChecksArgs, cfg: &Config) -> Ran {
     let token = token_from_env(a.common.token_env.as_deref());
+    // Flags override the config file.
+    let flavor = match (a.flavor, cfg.forge.flavor.as_deref()) {
+        (FlavorChoice::Auto, Some("gitea")) => FlavorChoice::Gitea,
+        (FlavorChoice::Auto, Some("forgejo")) => FlavorChoice::Forgejo,
+        (f, _) => f,
+    };
+    let forge_version = match (a.forge_version, cfg.forge.version.as_deref()) {
+        (Some(v), _) => Some(v),
+        // Checked when the file was read (`Config::parse`).
+        (None, Some(v)) => crate::forge::version::parse_flag(v).ok(),
+        (None, None) => None,
+    };
+    let workflows = if a.workflows.is_empty() {
+        cfg.workflows.clone()
+    } else {
+        a.workflows.clone()
+    };
     let opts = required_checks::Options {
         server: a.server.clone().or_else(|| env("GITHUB_SERVER_URL")),
         repo: a.repo.clone().or_else(|| env("GITHUB_REPOSITORY")),
@@ -457,9 +481,9 @@ async fn required_checks_run(a: &RequiredChecksArgs) -> Ran {
             .clone()
             .or_else(|| env("GITHUB_WORKSPACE").map(PathBuf::from))
             .unwrap_or_else(|| PathBuf::from(".")),
-        workflows: a.workflows.clone(),
-        flavor: a.flavor,
-        forge_version: a.forge_version,
+        workflows,
+        flavor,
+        forge_version,
         server_version: None,
         required: a.required.clone(),
         protection_file: a.protection_file.clone(),
@@ -493,6 +517,12 @@ async fn required_checks_run(a: &RequiredChecksArgs) -> Ran {
             .collect(),
         owner: a.owner.clone(),
         concurrency: a.concurrency as usize,
+        exclude: a
+            .exclude
+            .iter()
+            .chain(&cfg.sweep.exclude)
+            .cloned()
+            .collect(),
     };
     let (report, per_repo) = required_checks::sweep::run(&sweep).await;
     let tracked = per_repo
@@ -556,11 +586,44 @@ async fn image_drift_run(a: &ImageDriftArgs) -> Ran {
 /// Runs the parsed command and returns the process exit code: the check, then the tracking
 /// issues (issue mode), then every output — one pipeline for every check.
 pub async fn run(cli: Cli) -> u8 {
-    let (common, check, mut ran) = match &cli.command {
-        Command::RequiredChecks(a) => (&a.common, "required-checks", required_checks_run(a).await),
-        Command::RuntimePin(a) => (&a.common, "runtime-pin", runtime_pin_run(a).await),
-        Command::ImageDrift(a) => (&a.common, "image-drift", image_drift_run(a).await),
+    let (common, check, root) = match &cli.command {
+        Command::RequiredChecks(a) => (
+            &a.common,
+            "required-checks",
+            a.root
+                .clone()
+                .or_else(|| env("GITHUB_WORKSPACE").map(PathBuf::from)),
+        ),
+        Command::RuntimePin(a) => (&a.common, "runtime-pin", None),
+        Command::ImageDrift(a) => (&a.common, "image-drift", None),
     };
+    let root = root
+        .or_else(|| env("GITHUB_WORKSPACE").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from("."));
+    let cfg = match Config::load(common.config.as_deref(), &root) {
+        Ok(c) => c.map(|(_, c)| c).unwrap_or_default(),
+        Err(e) => {
+            let mut r = report::Report::new(check);
+            r.findings.push(e.into_finding("config"));
+            let mut stdout = std::io::stdout().lock();
+            let mut stderr = std::io::stderr().lock();
+            return report::deliver(r, &delivery(common), &mut stdout, &mut stderr);
+        }
+    };
+    let mut ran = match &cli.command {
+        Command::RequiredChecks(a) => required_checks_run(a, &cfg).await,
+        Command::RuntimePin(a) => runtime_pin_run(a).await,
+        Command::ImageDrift(a) => image_drift_run(a).await,
+    };
+    // Waivers before anything reads the result: the exit code, the tracking issues, the
+    // comment and every output see waived findings as accepted.
+    let today = crate::config::today();
+    crate::waivers::apply(&mut ran.report, &cfg.ignore, today);
+    for t in &mut ran.tracked {
+        if let Some(r) = t.repo_report.as_mut() {
+            crate::waivers::apply(r, &cfg.ignore, today);
+        }
+    }
     ran.report.fail_on = common.fail_on;
     if cli.action {
         for f in ran.report.findings.iter_mut().filter(|f| f.kind == "usage") {

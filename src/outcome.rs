@@ -83,8 +83,18 @@ pub struct Finding {
     pub line: Option<usize>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub suggestions: Vec<String>,
+    /// Accepted on purpose by a waiver of the config file: shown, not counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub waived: Option<Waived>,
     #[serde(skip)]
     pub verdict: Verdict,
+}
+
+/// Why a finding is accepted, and until when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Waived {
+    pub reason: String,
+    pub until: Option<String>,
 }
 
 impl Finding {
@@ -103,6 +113,7 @@ impl Finding {
             file: None,
             line: None,
             suggestions: Vec::new(),
+            waived: None,
             verdict,
         }
     }

@@ -239,3 +239,47 @@ fn documents_that_break_the_contract_are_refused() {
         assert!(!v.is_valid(&doc), "{what} was accepted");
     }
 }
+
+/// `schema/config.v1.json` agrees with the config reader: what one accepts the other accepts.
+#[test]
+fn the_config_schema_agrees_with_the_reader() {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/schema/config.v1.json"
+    ))
+    .expect("schema/config.v1.json");
+    let schema: Value = serde_json::from_str(&text).expect("JSON");
+    let v = jsonschema::draft202012::new(&schema).expect("a valid schema");
+    let spec_example = r#"forge: {flavor: forgejo, version: "15.0"}
+workflows: [.gitea/workflows]
+ignore:
+  - check: required-checks
+    kind: conditional
+    subject: "Docs / build (*)"
+    reason: docs-only workflow; the paths filter is intended
+    until: 2027-03-01
+sweep:
+  exclude: ["acme/archive-*", acme/sandbox]
+"#;
+    let cases = [
+        (spec_example, true),
+        (include_str!("cmd/config/waive-orphan.yml"), true),
+        (include_str!("cmd/config/expired.yml"), true),
+        (include_str!("cmd/config/typo.yml"), false),
+        (include_str!("cmd/config/no-reason.yml"), false),
+        ("forge: {flavor: github}\n", false),
+        (
+            "ignore:\n  - {check: image-drift, kind: drift, reason: x, until: 2027-13-01}\n",
+            false,
+        ),
+    ];
+    for (yaml, ok) in cases {
+        let doc: Value = serde_saphyr::from_str(yaml).expect("YAML");
+        assert_eq!(v.is_valid(&doc), ok, "schema on {yaml}");
+        assert_eq!(
+            driftgate::config::Config::parse(yaml).is_ok(),
+            ok,
+            "reader on {yaml}"
+        );
+    }
+}

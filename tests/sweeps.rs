@@ -1160,3 +1160,49 @@ fn the_fake_pages_and_lists_contents_like_gitea() {
     );
     assert!(head.starts_with("http/1.1 404"), "{head}");
 }
+
+/// `--exclude` (and `sweep.exclude` in the config file): globs on OWNER/NAME never checked,
+/// and nothing at all asked of them.
+#[test]
+fn excluded_repositories_are_never_asked() {
+    let forge = StatefulForge::forgejo();
+    organisation(&forge);
+    let config = TempDir::new("sweep-config");
+    config.write(
+        ".driftgate.yml",
+        &format!("sweep:\n  exclude: [\"{}\"]\n", org_repo(2)),
+    );
+    let cfg = config.join(".driftgate.yml");
+    let r = sweep(
+        &forge,
+        &["--owner", "acme", "--concurrency", "16"],
+        &[
+            "--exclude",
+            "acme/svc-07*",
+            "--config",
+            cfg.to_str().expect("utf8"),
+        ],
+        "601",
+    );
+    let asked = forge.requests();
+    // org_repo(1) is acme/svc-073 (the glob), org_repo(2) acme/svc-146 (the config file).
+    for gone in [org_repo(1), org_repo(2)] {
+        let n = asked
+            .iter()
+            .filter(|q| q.contains(&format!("/repos/{gone}")))
+            .count();
+        assert_eq!(n, 0, "{gone} was asked {n} times");
+    }
+    assert!(
+        asked
+            .iter()
+            .any(|q| q.contains(&format!("/repos/{}/", org_repo(3))))
+    );
+    let doc = r.json();
+    let text = doc.to_string();
+    assert!(
+        !text.contains(&org_repo(1)) && !text.contains(&org_repo(2)),
+        "excluded repositories appear in the report"
+    );
+    assert!(text.contains(&org_repo(3)));
+}

@@ -157,14 +157,30 @@ pub fn render(
     for p in problems {
         out.push(style.line("error", "driftgate", None, p));
     }
-    let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
+    let count = |s: Severity| {
+        report
+            .findings
+            .iter()
+            .filter(|f| f.severity == s && f.waived.is_none())
+            .count()
+    };
+    let waived = report
+        .findings
+        .iter()
+        .filter(|f| f.waived.is_some())
+        .count();
     out.push(guard_line(&format!(
-        "result: {} (exit {}): {} error(s), {} warning(s), {} notice(s){}",
+        "result: {} (exit {}): {} error(s), {} warning(s), {} notice(s){}{}",
         verdict.as_str(),
         verdict.exit_code(),
         count(Severity::Error),
         count(Severity::Warning),
         count(Severity::Notice),
+        if waived > 0 {
+            format!(", {waived} waived")
+        } else {
+            String::new()
+        },
         if report.fail_on == super::FailOn::Warning {
             "; --fail-on warning: warnings fail the run"
         } else {
@@ -253,10 +269,18 @@ fn group(out: &mut Vec<String>, section: &Section, style: Style) {
 
 fn annotation(f: &Finding, mode: Mode, style: Style) -> String {
     let level = match (f.severity, mode) {
+        // Accepted on purpose: information, whatever it was.
+        _ if f.waived.is_some() => "notice",
         (Severity::Error, Mode::Advisory) => "warning",
         (s, _) => s.as_str(),
     };
     let mut msg = f.message.clone();
+    if let Some(w) = &f.waived {
+        msg = match &w.until {
+            Some(u) => format!("waived until {u} ({}): {msg}", w.reason),
+            None => format!("waived ({}): {msg}", w.reason),
+        };
+    }
     if !f.suggestions.is_empty() {
         msg.push_str(&format!(" Closest emitted: {}", f.suggestions.join("; ")));
     }

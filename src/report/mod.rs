@@ -128,7 +128,7 @@ impl Report {
             && self
                 .findings
                 .iter()
-                .any(|f| f.severity == Severity::Warning)
+                .any(|f| f.severity == Severity::Warning && f.waived.is_none())
         {
             v.combine(Verdict::Finding)
         } else {
@@ -180,7 +180,7 @@ impl Report {
     pub fn finding_count(&self) -> usize {
         self.findings
             .iter()
-            .filter(|f| f.severity != Severity::Notice)
+            .filter(|f| f.severity != Severity::Notice && f.waived.is_none())
             .count()
     }
 }

@@ -77,9 +77,19 @@ fn render(report: &Report, mode: Mode, verdict: Verdict) -> String {
                 };
                 msg.push_str(&format!(" ({})", md(&at)));
             }
+            let severity = match &f.waived {
+                Some(w) => {
+                    msg = format!("{} — {msg}", md(&format!("waived: {}", w.reason)));
+                    if let Some(u) = &w.until {
+                        msg.push_str(&format!(" (until {})", md(u)));
+                    }
+                    format!("waived {}", f.severity.as_str())
+                }
+                None => f.severity.as_str().to_string(),
+            };
             s.push_str(&format!(
                 "| {} | {} | {} | {} |\n",
-                f.severity.as_str(),
+                severity,
                 f.kind,
                 md(&f.subject),
                 msg

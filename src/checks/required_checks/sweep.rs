@@ -22,6 +22,8 @@ pub struct Sweep {
     pub repos: Vec<String>,
     pub owner: Option<String>,
     pub concurrency: usize,
+    /// Globs on `OWNER/NAME` (`--exclude`, the config's `sweep.exclude`): never checked.
+    pub exclude: Vec<String>,
 }
 
 /// One repository's own report, and its name.
@@ -81,8 +83,20 @@ async fn prepare(s: &Sweep) -> Result<(Arc<Forge>, Options, Vec<String>), Error>
             .collect(),
         None => s.repos.clone(),
     };
+    let excluded = s
+        .exclude
+        .iter()
+        .map(|p| {
+            glob::Pattern::new(p)
+                .map_err(|e| Error::Usage(format!("--exclude {p:?} is not a glob: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let repos: Vec<String> = repos
+        .into_iter()
+        .filter(|r: &String| !excluded.iter().any(|p| p.matches(r)))
+        .collect();
     if repos.is_empty() {
-        return Err(Error::Usage("nothing to sweep: --repos is empty, or --owner has no repositories that are not archived".into()));
+        return Err(Error::Usage("nothing to sweep: --repos is empty, --owner has no repositories that are not archived, or --exclude leaves none".into()));
     }
     Ok((Arc::new(forge), base, repos))
 }
