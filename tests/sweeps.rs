@@ -1206,3 +1206,45 @@ fn excluded_repositories_are_never_asked() {
     );
     assert!(text.contains(&org_repo(3)));
 }
+
+/// In a sweep, each repository's own `.driftgate.yml` (read through the contents API at the
+/// branch checked) waives its own findings: no tracking issue for what it accepted.
+#[test]
+fn a_swept_repositorys_own_waivers_keep_its_tracking_issue_closed() {
+    let forge = StatefulForge::gitea();
+    for name in ["acme/one", "acme/two"] {
+        forge.add_repo(name, "main", &["CI / gone (push)"]);
+        forge.write_file(name, ".gitea/workflows/ci.yml", GITEA_CI);
+    }
+    forge.write_file(
+        "acme/one",
+        ".driftgate.yml",
+        "ignore:\n  - check: required-checks\n    kind: orphan\n    subject: \"CI / gone *\"\n    reason: the job was retired on purpose\n",
+    );
+    // A file that is not valid: its waivers do not apply, and it says so.
+    forge.add_repo("acme/three", "main", &["CI / gone (push)"]);
+    forge.write_file("acme/three", ".gitea/workflows/ci.yml", GITEA_CI);
+    forge.write_file("acme/three", ".driftgate.yml", "ignroe: []\n");
+    let r = sweep(
+        &forge,
+        &["--repos", "acme/one,acme/two,acme/three"],
+        &["--mode", "issue"],
+        "701",
+    );
+    assert_code(&r, 2);
+    assert!(
+        forge.repo("acme/one").open_issues().is_empty(),
+        "the waived orphan opens no issue"
+    );
+    assert_eq!(forge.repo("acme/two").open_issues().len(), 1);
+    assert_eq!(forge.repo("acme/three").open_issues().len(), 1);
+    let doc = r.json();
+    let waived = doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["waived"]["reason"] == "the job was retired on purpose")
+        .count();
+    assert_eq!(waived, 1, "{doc:#}");
+    assert!(doc.to_string().contains("is not valid"), "{doc:#}");
+}

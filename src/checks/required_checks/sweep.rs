@@ -117,7 +117,8 @@ async fn check_all(
         let mut o = base.clone();
         o.repo = Some(repo.clone());
         set.spawn(async move {
-            let report = run_on(&o, Some(&forge)).await;
+            let mut report = run_on(&o, Some(&forge)).await;
+            own_waivers(&forge, &repo, &mut report).await;
             (i, RepoResult { repo, report })
         })
         .id()
@@ -215,4 +216,56 @@ fn combine(results: &[RepoResult], s: &Sweep) -> Report {
     r.details.insert("owner", json!(s.owner));
     r.details.insert("repositories", Value::Array(repos));
     r
+}
+
+/// A swept repository's own `.driftgate.yml` (through the contents API, at the branch checked):
+/// its waivers apply to its report. A file that is not there is nothing; one that cannot be
+/// read or parsed is a warning on that repository (its findings then count, as they would
+/// without the file: never a clean result by mistake).
+async fn own_waivers(forge: &Forge, repo: &str, report: &mut Report) {
+    // A repository that refused or could not be read is not asked again.
+    if matches!(
+        verdict_of(&report.findings),
+        crate::outcome::Verdict::Auth
+            | crate::outcome::Verdict::Unreachable
+            | crate::outcome::Verdict::Usage
+    ) {
+        return;
+    }
+    let Some(branch) = report.target.branch.clone() else {
+        return;
+    };
+    // The row's request count includes this read.
+    if let Some(n) = report.details.get("requests").and_then(|v| v.as_u64()) {
+        report.details.insert("requests", json!(n + 1));
+    }
+    let text = match forge
+        .file_text(repo, crate::config::FILE_NAME, &branch)
+        .await
+    {
+        Ok(t) => t,
+        Err(Error::Unreachable(m)) if m.contains("HTTP 404") => return,
+        Err(e) => {
+            report.findings.push(Finding::warning(
+                "config",
+                repo,
+                format!(
+                    "{} could not be read, so its waivers do not apply: {e}",
+                    crate::config::FILE_NAME
+                ),
+            ));
+            return;
+        }
+    };
+    match crate::config::Config::parse(&text) {
+        Ok(c) => crate::waivers::apply(report, &c.ignore, crate::config::today()),
+        Err(e) => report.findings.push(Finding::warning(
+            "config",
+            repo,
+            format!(
+                "{} is not valid, so its waivers do not apply: {e}",
+                crate::config::FILE_NAME
+            ),
+        )),
+    }
 }
