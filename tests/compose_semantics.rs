@@ -45,6 +45,21 @@ fn compose_config(
         .collect())
 }
 
+/// `(module, declared image)` of a report.
+fn declared_in(doc: &Value) -> BTreeMap<String, String> {
+    doc["modules"]
+        .as_array()
+        .expect("modules")
+        .iter()
+        .filter_map(|m| {
+            Some((
+                m["name"].as_str()?.to_string(),
+                m["declared"].as_str()?.to_string(),
+            ))
+        })
+        .collect()
+}
+
 /// `(service, image)` as driftgate declares them, or its usage error.
 fn declared(
     dir: &TempDir,
@@ -73,17 +88,7 @@ fn declared(
             .unwrap_or_default()
             .to_string());
     }
-    Ok(doc["modules"]
-        .as_array()
-        .expect("modules")
-        .iter()
-        .filter_map(|m| {
-            Some((
-                m["name"].as_str()?.to_string(),
-                m["declared"].as_str()?.to_string(),
-            ))
-        })
-        .collect())
+    Ok(declared_in(&doc))
 }
 
 #[test]
@@ -261,17 +266,7 @@ fn without_compose_files_the_ones_compose_finds_are_read() {
         &[],
     );
     let doc = r.json();
-    let got: BTreeMap<String, String> = doc["modules"]
-        .as_array()
-        .expect("modules")
-        .iter()
-        .filter_map(|m| {
-            Some((
-                m["name"].as_str()?.to_string(),
-                m["declared"].as_str()?.to_string(),
-            ))
-        })
-        .collect();
+    let got: BTreeMap<String, String> = declared_in(&doc);
     assert_eq!(got["web"], "app:override", "{doc:#}");
     assert_eq!(got["db"], "postgres:16", "{doc:#}");
     if Command::new("docker-compose")
@@ -338,17 +333,7 @@ fn included_files_bring_their_services() {
     };
     let r = run(&file);
     let doc = r.json();
-    let got: BTreeMap<String, String> = doc["modules"]
-        .as_array()
-        .expect("modules")
-        .iter()
-        .filter_map(|m| {
-            Some((
-                m["name"].as_str()?.to_string(),
-                m["declared"].as_str()?.to_string(),
-            ))
-        })
-        .collect();
+    let got: BTreeMap<String, String> = declared_in(&doc);
     assert_eq!(got["web"], "app:v1", "{doc:#}");
     assert_eq!(got["db"], "postgres:16", "{doc:#}");
     dir.write(

@@ -181,32 +181,20 @@ impl Http {
         what: &str,
         auth_hint: &str,
     ) -> Result<(), Error> {
-        let raw = self
-            .fetch(&Request {
-                method,
-                url,
-                what,
-                accept: "application/json",
-                auth: Auth::Default,
-                body: None,
-            })
-            .await?;
-        if !raw.status.is_success() {
-            return Err(self.error_for(&raw, what, auth_hint));
-        }
-        Ok(())
+        self.send_ok(method, url, what, auth_hint, None)
+            .await
+            .map(|_| ())
     }
 
-    /// Sends `body` (if any) and parses the JSON answer; non-2xx answers become errors. Only
-    /// issue mode and the pull-request comment send anything but GET.
-    pub async fn send_json(
+    /// The raw answer of an API request, or the error a non-2xx answer is.
+    async fn send_ok(
         &self,
         method: Method,
         url: &str,
         what: &str,
         auth_hint: &str,
         body: Option<&Value>,
-    ) -> Result<Answer, Error> {
+    ) -> Result<Raw, Error> {
         let raw = self
             .fetch(&Request {
                 method,
@@ -220,6 +208,20 @@ impl Http {
         if !raw.status.is_success() {
             return Err(self.error_for(&raw, what, auth_hint));
         }
+        Ok(raw)
+    }
+
+    /// Sends `body` (if any) and parses the JSON answer; non-2xx answers become errors. Only
+    /// issue mode and the pull-request comment send anything but GET.
+    pub async fn send_json(
+        &self,
+        method: Method,
+        url: &str,
+        what: &str,
+        auth_hint: &str,
+        body: Option<&Value>,
+    ) -> Result<Answer, Error> {
+        let raw = self.send_ok(method, url, what, auth_hint, body).await?;
         let json = serde_json::from_slice::<Value>(&raw.body).map_err(|e| {
             let kind = raw
                 .headers

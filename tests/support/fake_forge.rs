@@ -181,13 +181,19 @@ impl FakeForge {
     /// (`reqRepoReader`): a wrong token is the flavor's 401, no token the 404 of a repository
     /// the caller cannot see.
     pub fn readable(&self, path: &str, replies: Vec<Reply>) {
+        let anonymous = Reply::json(404, &not_found(self.inner.kind, &self.inner.root));
+        self.behind_token(path, anonymous, replies);
+    }
+
+    /// `replies` for the fake's token; `anonymous` without one; the flavor's 401 for another.
+    fn behind_token(&self, path: &str, anonymous: Reply, replies: Vec<Reply>) {
         assert!(!replies.is_empty());
         let kind = self.inner.kind;
         let root = self.inner.root.clone();
         self.handler(path, move |seen, n| {
             let expected = format!("token {TOKEN}");
             match seen.authorization.as_deref() {
-                None => Reply::json(404, &not_found(kind, &root)),
+                None => anonymous.clone(),
                 Some(a) if a != expected => Reply::json(401, &invalid_token(kind, &root)),
                 Some(_) => replies[n.min(replies.len() - 1)].clone(),
             }
@@ -203,17 +209,8 @@ impl FakeForge {
     /// As `reply`, behind the forge's token check (`reqToken()`): no `Authorization` header
     /// answers 401 "token is required", another token the flavor's invalid-token 401.
     pub fn protected(&self, path: &str, replies: Vec<Reply>) {
-        assert!(!replies.is_empty());
-        let kind = self.inner.kind;
-        let root = self.inner.root.clone();
-        self.handler(path, move |seen, n| {
-            let expected = format!("token {TOKEN}");
-            match seen.authorization.as_deref() {
-                None => Reply::json(401, &api_error("token is required", &root)),
-                Some(a) if a != expected => Reply::json(401, &invalid_token(kind, &root)),
-                Some(_) => replies[n.min(replies.len() - 1)].clone(),
-            }
-        });
+        let anonymous = Reply::json(401, &api_error("token is required", &self.inner.root));
+        self.behind_token(path, anonymous, replies);
     }
 
     /// Answers `path` with a function of the request and of how many came before it.

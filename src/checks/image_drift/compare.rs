@@ -123,13 +123,7 @@ fn by_digest(declared: &ImageRef, digest: &str, c: &Container, o: &Observed) -> 
             ),
         );
     };
-    // `<none>@<none>` is the engine's placeholder for a dangling image (its tag moved on, or it
-    // was never pushed), not a digest; the containerd image store answers `[]` instead.
-    let digests: Vec<&String> = img
-        .repo_digests
-        .iter()
-        .filter(|rd| !is_placeholder(rd))
-        .collect();
+    let digests = real_digests(img);
     if digests.is_empty() {
         let why = if img.repo_digests.is_empty() {
             "has no RepoDigests (built locally, never pushed or pulled, or its tag moved under the containerd image store)"
@@ -167,9 +161,14 @@ fn by_digest(declared: &ImageRef, digest: &str, c: &Container, o: &Observed) -> 
     }
 }
 
-/// The engine's placeholders for a name or digest an image does not have.
-fn is_placeholder(s: &str) -> bool {
-    s.starts_with("<none>")
+/// An image's RepoDigests without the engine's placeholder `<none>@<none>`, which a dangling
+/// image (its tag moved on, or never pushed) shows instead of a digest; the containerd image
+/// store answers `[]` instead.
+pub fn real_digests(img: &Image) -> Vec<&String> {
+    img.repo_digests
+        .iter()
+        .filter(|rd| !rd.starts_with("<none>"))
+        .collect()
 }
 
 fn by_tag(declared: &ImageRef, c: &Container, o: &Observed) -> (Status, String) {

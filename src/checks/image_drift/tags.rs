@@ -65,12 +65,7 @@ pub fn recheck(d: &Declared, verdicts: &mut [Verdict], o: &Observed, resolved: &
             .images
             .iter()
             .find(|i| i.id == c.image_id)
-            .map(|i| {
-                i.repo_digests
-                    .iter()
-                    .filter(|x| !x.starts_with("<none>"))
-                    .collect()
-            })
+            .map(super::compare::real_digests)
             .unwrap_or_default();
         if digests.is_empty() {
             v.status = Status::Unverifiable;
