@@ -365,7 +365,9 @@ async fn track(
         Ok(f) => f,
         Err(e) => return e.into_finding("tracking-issue"),
     };
-    let summary = report::summary_markdown(r, report::Mode::Issue);
+    // Redacted before it is compared with what the issue holds (which was redacted too).
+    let summary =
+        crate::secrets::redact(&report::summary_markdown(r, report::Mode::Issue)).into_owned();
     match crate::tracking::sync(&forge, &t, r.verdict(), &summary).await {
         Ok(action) => crate::tracking::notice(&t, &action),
         Err(e) => e.into_finding(format!("tracking issue in {}", t.repo)),
@@ -416,7 +418,8 @@ async fn comment(r: &report::Report, c: &Common, check: &str) -> crate::outcome:
         Ok(f) => f,
         Err(e) => return e.into_finding("pr-comment"),
     };
-    let body = crate::comment::body(check, &report::summary_markdown(r, c.mode));
+    let summary = crate::secrets::redact(&report::summary_markdown(r, c.mode)).into_owned();
+    let body = crate::comment::body(check, &summary);
     let done = crate::comment::sync(&forge, &repo, number, check, &body).await;
     crate::comment::finding(number, done)
 }

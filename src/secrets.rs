@@ -190,3 +190,18 @@ mod tests {
         assert!(matches!(redact("nothing here"), Cow::Borrowed(_)));
     }
 }
+
+/// Every string of a JSON value redacted: what driftgate writes to a forge (an issue or comment
+/// body holding the summary, which may quote remote text) goes through the same path as every
+/// other output.
+pub fn redact_json(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => Value::String(redact(s).into_owned()),
+        Value::Array(a) => Value::Array(a.iter().map(redact_json).collect()),
+        Value::Object(m) => {
+            Value::Object(m.iter().map(|(k, x)| (k.clone(), redact_json(x))).collect())
+        }
+        other => other.clone(),
+    }
+}

@@ -209,3 +209,25 @@ fn other_comments_are_never_touched() {
         "LGTM, but see driftgate-comment below"
     );
 }
+
+/// The comment is an output like any other: a secret in the report (here a required context
+/// that happens to hold the token) reaches the forge as `***`.
+#[test]
+fn no_secret_reaches_the_comment() {
+    let pr = pull_request();
+    let r = pr.run(&format!("CI / {TOKEN} (push)"), "pull_request");
+    assert_eq!(r.code, 2, "{}", r.stdout);
+    let ours = pr.ours();
+    assert_eq!(ours.len(), 1);
+    assert!(!ours[0].contains(TOKEN), "the token reached the comment");
+    assert!(ours[0].contains("***"), "{}", ours[0]);
+    // Unchanged on the next run: the redacted body is what is compared.
+    pr.forge.clear_seen();
+    let r = pr.run(&format!("CI / {TOKEN} (push)"), "pull_request");
+    assert_eq!(r.code, 2);
+    assert!(pr.writes().is_empty(), "{:?}", pr.writes());
+    for s in pr.forge.seen() {
+        let body = s.body.map(|b| b.to_string()).unwrap_or_default();
+        assert!(!body.contains(TOKEN));
+    }
+}

@@ -48,9 +48,11 @@ impl Issue {
 impl Forge {
     async fn write(&self, method: Method, path: &str, body: &Value) -> Result<Value, Error> {
         let what = format!("{method} /api/v1{path}");
+        // A body is an output like any other: no secret reaches the forge's issues.
+        let body = crate::secrets::redact_json(body);
         let a = self
             .http()
-            .send_json(method, &self.url(path), &what, ISSUE_HINT, Some(body))
+            .send_json(method, &self.url(path), &what, ISSUE_HINT, Some(&body))
             .await?;
         Ok(a.json)
     }
