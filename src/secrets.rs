@@ -144,6 +144,21 @@ pub fn mask_commands(value: &str) -> Vec<String> {
         .collect()
 }
 
+/// Every string of a JSON value redacted: what driftgate writes to a forge (an issue or comment
+/// body holding the summary, which may quote remote text) goes through the same path as every
+/// other output.
+pub fn redact_json(v: &serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => Value::String(redact(s).into_owned()),
+        Value::Array(a) => Value::Array(a.iter().map(redact_json).collect()),
+        Value::Object(m) => {
+            Value::Object(m.iter().map(|(k, x)| (k.clone(), redact_json(x))).collect())
+        }
+        other => other.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,20 +203,5 @@ mod tests {
         register("abcd");
         assert_eq!(redact("x abcd-secret-value y abcd"), "x *** y ***");
         assert!(matches!(redact("nothing here"), Cow::Borrowed(_)));
-    }
-}
-
-/// Every string of a JSON value redacted: what driftgate writes to a forge (an issue or comment
-/// body holding the summary, which may quote remote text) goes through the same path as every
-/// other output.
-pub fn redact_json(v: &serde_json::Value) -> serde_json::Value {
-    use serde_json::Value;
-    match v {
-        Value::String(s) => Value::String(redact(s).into_owned()),
-        Value::Array(a) => Value::Array(a.iter().map(redact_json).collect()),
-        Value::Object(m) => {
-            Value::Object(m.iter().map(|(k, x)| (k.clone(), redact_json(x))).collect())
-        }
-        other => other.clone(),
     }
 }
