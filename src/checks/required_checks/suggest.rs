@@ -43,6 +43,14 @@ impl Postings {
     }
 }
 
+/// Words of the trigram prefilter: 2^16 bits, 8 KiB.
+const BLOOM_WORDS: usize = 1024;
+
+/// A trigram's bit in the prefilter (Fibonacci hashing to 16 bits).
+fn bucket(t: u64) -> usize {
+    (t.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 48) as usize
+}
+
 /// Per-thread scratch for counting shared trigrams: a count per context, and which are set.
 #[derive(Default)]
 pub struct Scratch {
@@ -102,8 +110,21 @@ impl<'a> Suggester<'a> {
         // A list past `common` is dropped as it grows, so memory stays at `common` per key.
         let common = ((self.contexts.len() as f64) * COMMON).max(16.0) as usize;
         let mut dropped = vec![false; keys.len()];
+        // Most trigrams of the contexts are none of the orphans': a bit per hash bucket says so
+        // without the binary search (a 2,000-context run looked up 70,000 trigrams for 2 orphans).
+        let mut maybe = vec![0u64; BLOOM_WORDS];
+        for &t in &keys {
+            let b = bucket(t);
+            if let Some(w) = maybe.get_mut(b / 64) {
+                *w |= 1 << (b % 64);
+            }
+        }
         for (i, (_, lower)) in self.contexts.iter().enumerate() {
             for t in trigrams(lower) {
+                let b = bucket(t);
+                if maybe.get(b / 64).is_none_or(|w| w & (1 << (b % 64)) == 0) {
+                    continue;
+                }
                 let Ok(k) = keys.binary_search(&t) else {
                     continue;
                 };
