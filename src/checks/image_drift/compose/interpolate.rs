@@ -151,8 +151,11 @@ fn braced(
             }
             return Ok(());
         }
-        [b':', m, ..] => (true, *m, &op[2..]),
-        [m, ..] => (false, *m, &op[1..]),
+        // Modifiers are ASCII; checking that keeps the slices on character boundaries
+        // (fuzzing found `${EMPTY:̘…}`, a combining mark after the colon).
+        [b':', m, ..] if m.is_ascii() => (true, *m, &op[2..]),
+        [m, ..] if m.is_ascii() => (false, *m, &op[1..]),
+        _ => return Err(Failure::Invalid(format!("Invalid template: {whole:?}"))),
     };
     // `:` tests "set and not empty"; without it, "set".
     let present = if strict { non_empty } else { set };
@@ -246,7 +249,16 @@ mod tests {
             Ok("::x")
         );
         assert_eq!(unset, ["A", "B"]);
-        for bad in ["${", "app:${TAG", "${}", "${1A}", "${TAG:%x}", "${TAG!}"] {
+        for bad in [
+            "${",
+            "app:${TAG",
+            "${}",
+            "${1A}",
+            "${TAG:%x}",
+            "${TAG!}",
+            "x${EMPTY:\u{318}a}",
+            "${TAGé}",
+        ] {
             assert!(matches!(run(bad), Err(Failure::Invalid(_))), "{bad}");
         }
         // Hostile nesting and growth are bounded.
