@@ -314,6 +314,69 @@ fn resolve_tags_sees_a_tag_that_moved_upstream() {
     assert!(kinds(&r).contains(&"unreachable".to_string()), "{r:#}");
 }
 
+/// A project that real compose started (Debian's `docker-compose up`): its containers are found
+/// by the labels compose sets, and starting it from one more file than is checked is said
+/// (`com.docker.compose.project.config_files`).
+#[test]
+fn a_project_compose_itself_started() {
+    let Some(lab) = Lab::start("composeup") else {
+        return;
+    };
+    if Command::new("docker-compose")
+        .arg("version")
+        .output()
+        .is_err()
+    {
+        if std::env::var_os("DRIFTGATE_REQUIRE_DOCKER").is_some() {
+            panic!("docker-compose is not installed, and DRIFTGATE_REQUIRE_DOCKER is set");
+        }
+        eprintln!("skipping: docker-compose is not installed");
+        return;
+    }
+    let repo = lab.repo("drift/composeup");
+    let tag = format!("{repo}:v1");
+    lab.publish(&[&tag], "up");
+    let project = lab.name("up").replace('-', "");
+    let base = lab.write(
+        "composeup/compose.yml",
+        &format!("services:\n  app:\n    image: {tag}\n    network_mode: none\n"),
+    );
+    let extra = lab.write(
+        "composeup/extra.yml",
+        "services:\n  app:\n    labels:\n      started-by: extra\n",
+    );
+    let compose = |args: &[&str]| {
+        let mut c = Command::new("docker-compose");
+        c.args(["-p", &project, "-f", s(&base), "-f", s(&extra)])
+            .args(args);
+        c.output().expect("docker-compose")
+    };
+    let up = compose(&["up", "-d", "--no-build"]);
+    assert!(
+        up.status.success(),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let proxy = Proxy::start(DOCKER_SOCK);
+    let r = drift(
+        &proxy.url(),
+        &["--compose", s(&base), "--project", &project],
+    );
+    let _ = compose(&["down", "-v"]);
+    let r = r.expect(0);
+    assert_eq!(module(&r, "app")["status"], "in-sync", "{r:#}");
+    let notice = findings(&r, "compose-files");
+    assert_eq!(notice.len(), 1, "{r:#}");
+    assert!(
+        notice[0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("extra.yml"),
+        "{r:#}"
+    );
+    assert_read_only(&proxy);
+}
+
 #[test]
 fn drift_to_an_older_digest() {
     let Some(lab) = Lab::start("older") else {
