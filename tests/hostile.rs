@@ -735,6 +735,58 @@ fn class_3_bounded_work() {
     }
     check(case("required-2000-globs", args, &[8]).says("cap"));
     n += 1;
+    // A compose file that includes itself twice: 2^depth files, stopped at the file cap.
+    let c = TempDir::new("hostile-include-bomb");
+    c.write(
+        "compose.yml",
+        "include:\n  - compose.yml\n  - compose.yml\n",
+    );
+    let drift = |file: &std::path::Path| -> Vec<String> {
+        vec![
+            "image-drift".into(),
+            "--compose".into(),
+            file.display().to_string(),
+            "--docker-host".into(),
+            "unix:///nonexistent-driftgate.sock".into(),
+        ]
+    };
+    check(
+        case(
+            "compose-include-bomb",
+            drift(&c.join("compose.yml")),
+            &[1, 5, 8],
+        )
+        .says("256"),
+    );
+    n += 1;
+    // A 200-long extends chain: refused past the depth cap, not walked.
+    let mut chain = String::from("services:\n  s0:\n    image: app:v1\n");
+    for i in 1..200 {
+        chain.push_str(&format!("  s{i}:\n    extends: s{}\n", i - 1));
+    }
+    c.write("chain.yml", &chain);
+    check(
+        case(
+            "compose-extends-chain",
+            drift(&c.join("chain.yml")),
+            &[5, 8],
+        )
+        .says("16"),
+    );
+    n += 1;
+    // 1,500 waivers (100 KB, under the file cap): over the waiver cap, a usage error naming it.
+    let mut waivers = String::from("ignore:\n");
+    for i in 0..1500 {
+        waivers.push_str(&format!(
+            "  - {{check: required-checks, kind: orphan, subject: 'x{i}', reason: r}}\n"
+        ));
+    }
+    c.write("waivers.yml", &waivers);
+    let mut args = offline(&d.path, &[REQ]);
+    args.push("--config".into());
+    args.push(c.join("waivers.yml").display().to_string());
+    check(case("config-1500-waivers", args, &[1]).says("1000 waivers"));
+    n += 1;
     assert_eq!(n, CASES_PER_CLASS[2]);
 }
 
@@ -851,6 +903,45 @@ fn class_4_only_regular_files_and_no_links_followed() {
         ],
         &[8],
     ));
+    n += 1;
+    // The config file, a project's .env and the runner's event file: never a FIFO opened.
+    mkfifo(&d.join("config.fifo"));
+    let mut args = offline(&d.path, &[REQ]);
+    args.push("--config".into());
+    args.push(d.join("config.fifo").display().to_string());
+    check(case("config-fifo", args, &[1]).says("FIFO"));
+    n += 1;
+    let p = TempDir::new("hostile-env-fifo");
+    p.write("compose.yml", "services:\n  web:\n    image: app:v1\n");
+    mkfifo(&p.join(".env"));
+    let compose = p.join("compose.yml").display().to_string();
+    check(
+        Case::new(
+            "compose-env-fifo",
+            &[
+                "image-drift",
+                "--compose",
+                &compose,
+                "--docker-host",
+                "unix:///nonexistent/x.sock",
+            ],
+            &[1],
+        )
+        .says("FIFO"),
+    );
+    n += 1;
+    mkfifo(&d.join("event.fifo"));
+    let mut args = offline(&d.path, &[REQ]);
+    args.push("--comment".into());
+    let event = d.join("event.fifo").display().to_string();
+    check(
+        case("comment-event-fifo", args, &[1])
+            .env("GITHUB_EVENT_NAME", "pull_request")
+            .env("GITHUB_EVENT_PATH", &event)
+            .env("GITHUB_REPOSITORY", "acme/widget")
+            .env("GITHUB_SERVER_URL", "http://127.0.0.1:9")
+            .says("FIFO"),
+    );
     n += 1;
     assert_eq!(n, CASES_PER_CLASS[3]);
 }
@@ -1271,7 +1362,7 @@ fn class_7_output_size_is_capped() {
 }
 
 /// Cases per class, in test order; a class that loses a case fails its count.
-const CASES_PER_CLASS: [usize; 7] = [8, 8, 14, 13, 18, 4, 2];
+const CASES_PER_CLASS: [usize; 7] = [8, 8, 17, 16, 18, 4, 2];
 
 #[test]
 fn the_table_has_a_case_for_every_class() {
