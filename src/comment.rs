@@ -100,9 +100,9 @@ pub async fn sync(
     }
 }
 
-/// The report's line for what happened: a notice, or where the token may not write (a pull
-/// request from a fork gets a read-only job token) a notice saying so; other failures are
-/// warnings. None changes the result: the comment delivers it, it does not verify anything.
+/// The report's line for what happened, always a notice: where the token may not write (a
+/// pull request from a fork), or another failure, it says so. None changes the result: the
+/// comment delivers it, it does not verify anything.
 pub fn finding(number: u64, r: Result<Action, Error>) -> Finding {
     let subject = format!("pull request #{number}");
     match r {
@@ -117,19 +117,28 @@ pub fn finding(number: u64, r: Result<Action, Error>) -> Finding {
         Ok(Action::Unchanged(id)) => {
             Finding::notice("pr-comment", subject, format!("comment {id} is up to date"))
         }
-        Err(Error::Auth(m)) => Finding::notice(
-            "pr-comment",
-            subject,
-            format!(
-                "the token may not comment on this pull request (a pull request from a fork gets a read-only job token); the summary is in the job summary and the report: {m}"
-            ),
-        ),
-        Err(e) => Finding::warning(
+        // Gitea gives a fork pull request's job token no access to pull requests (its comments
+        // answer 404 on a private repository); other refusals are 401/403.
+        Err(Error::Auth(m)) => may_not(subject, &m),
+        Err(Error::Unreachable(m)) if m.contains("HTTP 404") => may_not(subject, &m),
+        // A notice too: the comment delivers the result, it never changes it (not even with
+        // `--fail-on warning`).
+        Err(e) => Finding::notice(
             "pr-comment",
             subject,
             format!("the pull-request comment could not be written: {e}"),
         ),
     }
+}
+
+fn may_not(subject: String, why: &str) -> Finding {
+    Finding::notice(
+        "pr-comment",
+        subject,
+        format!(
+            "the token may not comment on this pull request (a pull request from a fork gets a job token that may not); the summary is in the job summary and the report: {why}"
+        ),
+    )
 }
 
 #[cfg(test)]
@@ -165,6 +174,33 @@ mod tests {
         std::fs::write(&file, r#"{"action":"opened"}"#).expect("write");
         assert!(pull_request(&pr).is_err());
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn every_outcome_is_a_notice_that_changes_no_result() {
+        use crate::outcome::Severity;
+        let f = finding(7, Err(Error::Auth("HTTP 403".into())));
+        assert_eq!((f.severity, f.kind), (Severity::Notice, "pr-comment"));
+        let f = finding(
+            7,
+            Err(Error::Unreachable(
+                "GET …/comments: HTTP 404: not found".into(),
+            )),
+        );
+        assert_eq!(f.severity, Severity::Notice, "{}", f.message);
+        let f = finding(
+            7,
+            Err(Error::Unreachable(
+                "HTTP 500 (gave up after 4 attempts)".into(),
+            )),
+        );
+        assert_eq!(f.severity, Severity::Notice);
+        assert!(f.message.contains("could not be written"), "{}", f.message);
+        assert_eq!(
+            f.verdict,
+            crate::outcome::Verdict::Clean,
+            "a comment never changes the result"
+        );
     }
 
     #[test]
