@@ -9,7 +9,7 @@
 //! keys (`<<`) are applied as yaml.v3 applies them (`merge`: explicit keys win, then the first
 //! merged mapping that has a key).
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet};
 use std::rc::Rc;
 
 use granit_parser::{Event, Options, Parser, ScalarStyle};
@@ -67,6 +67,9 @@ struct Frame {
     map: bool,
     items: Vec<Node>,
     size: usize,
+    /// Scalar bytes of the items so far (alias copies counted), so that an anchor's cost is
+    /// known without walking its tree again at every enclosing end.
+    bytes: usize,
 }
 
 struct Builder {
@@ -127,6 +130,7 @@ impl Builder {
         match self.stack.last_mut() {
             Some(f) => {
                 f.size += size;
+                f.bytes += bytes;
                 f.items.push(node);
             }
             None => {
@@ -198,6 +202,7 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
                     map: matches!(event, Event::MappingStart(..)),
                     items: Vec::new(),
                     size: 1,
+                    bytes: 0,
                 });
             }
             Event::SequenceEnd | Event::MappingEnd => {
@@ -213,8 +218,7 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
                     line: f.line,
                     value,
                 };
-                let bytes = scalar_bytes(&node);
-                b.push(node, f.anchor, f.size, bytes)?;
+                b.push(node, f.anchor, f.size, f.bytes)?;
             }
             Event::Alias(id) => {
                 b.aliases += 1;
@@ -246,17 +250,6 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
             tag: None,
         }),
     }))
-}
-
-fn scalar_bytes(n: &Node) -> usize {
-    match &n.value {
-        Value::Scalar(s) => s.text.len(),
-        Value::Seq(items) => items.iter().map(scalar_bytes).sum(),
-        Value::Map(pairs) => pairs
-            .iter()
-            .map(|(k, v)| scalar_bytes(k) + scalar_bytes(v))
-            .sum(),
-    }
 }
 
 /// yaml.v3's short form of a tag: `tag:yaml.org,2002:str` is `!!str`; others as written.
@@ -291,14 +284,31 @@ fn key_identity(k: &Node) -> (u8, &str) {
     }
 }
 
+/// Keys up to which a mapping's duplicates are found by comparing pairs.
+const SMALL_MAPPING: usize = 16;
+
 /// The pairs of a mapping: duplicates refused, merge keys applied.
 fn mapping(items: Vec<Node>, line: usize) -> Result<Vec<(Node, Node)>, YamlError> {
     if !items.len().is_multiple_of(2) {
         return Err(err(line, "a mapping key without a value"));
     }
+    // Most mappings have a handful of keys: comparing with each earlier one is cheaper than
+    // hashing; long ones (hostile or generated) get a map, so nothing is quadratic.
+    let keys = items.len() / 2;
     let mut seen: HashMap<(u8, &str), usize> = HashMap::new();
-    for k in items.iter().step_by(2) {
-        if let Some(first) = seen.insert(key_identity(k), k.line) {
+    for (n, k) in items.iter().step_by(2).enumerate() {
+        let earlier = if keys <= SMALL_MAPPING {
+            let id = key_identity(k);
+            items
+                .iter()
+                .step_by(2)
+                .take(n)
+                .find(|e| key_identity(e) == id)
+                .map(|e| e.line)
+        } else {
+            seen.insert(key_identity(k), k.line)
+        };
+        if let Some(first) = earlier {
             let shown = match &k.value {
                 Value::Scalar(s) => s.text.as_str(),
                 _ => "",

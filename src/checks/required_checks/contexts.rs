@@ -7,8 +7,9 @@
 //! expanded reusable workflows — because Forgejo ≥ 13 (and 11.0.4, 12.0.2) renames repeated
 //! names in that order (`build`, `build-1`, …). Names are cut to 255 bytes after that.
 
+use foldhash::{HashMap, HashMapExt};
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::rc::Rc;
 
 use super::behaviour::{Behaviour, MatrixNaming, Reusable, WorkflowName};
@@ -98,8 +99,6 @@ pub struct JobFacts {
     pub lenient_steps: Vec<String>,
     /// Job-level `continue-on-error` (true or an expression).
     pub continue_on_error: bool,
-    /// Every context this job posts, any event.
-    pub contexts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -113,7 +112,18 @@ pub struct Analysis {
 
 /// Builds the context string as the forge does (`fmt.Sprintf`, then trimmed on storage).
 pub fn context(workflow: &str, job: &str, event: &str) -> String {
-    format!("{workflow} / {job} ({event})").trim().to_string()
+    let mut s = String::with_capacity(workflow.len() + job.len() + event.len() + 5);
+    s.push_str(workflow);
+    s.push_str(" / ");
+    s.push_str(job);
+    s.push_str(" (");
+    s.push_str(event);
+    s.push(')');
+    // Go's `strings.TrimSpace`; the end is `)`, so only the start can need it.
+    match s.find(|c: char| !c.is_whitespace()) {
+        Some(0) | None => s,
+        Some(n) => s.split_off(n),
+    }
 }
 
 /// One job name the forge's parser produces, in its order.
@@ -340,12 +350,17 @@ fn analyse_file(
             named.name = Ok(cut(n, b));
         }
     }
-    let first_job = a.jobs.len();
     for job in &wf.jobs {
         a.jobs.push(job_facts(file, job));
     }
-    // Legs of one job that post one context are one emitter, counted.
-    let mut seen: HashMap<(String, String, &'static str), usize> = HashMap::new();
+    // Legs of one job that post one context are one emitter, counted: emitters of this file
+    // by context hash, compared in full (no key copies).
+    // `heads` holds the latest emitter per hash, `chain` each emitter's predecessor with the same
+    // hash (indexes from `first`), so a lookup allocates nothing.
+    let first = a.emitters.len();
+    let mut heads: HashMap<u64, usize> = HashMap::new();
+    let mut chain: Vec<Option<usize>> = Vec::new();
+    let hasher = foldhash::fast::RandomState::default();
     for trig in &trigs {
         for named in &list {
             match (&trig.posting, &named.name) {
@@ -364,15 +379,29 @@ fn analyse_file(
                     conditions.extend(named.job_if.clone());
                     conditions.extend(named.condition.clone());
                     let ctx = context(&named.workflow, name, trig.event);
-                    if let Some(j) = a.jobs[first_job..].iter_mut().find(|j| j.id == named.job) {
-                        j.contexts.push(ctx.clone());
-                    }
-                    match seen.entry((ctx.clone(), named.job.clone(), trig.event)) {
-                        std::collections::hash_map::Entry::Occupied(i) => {
-                            a.emitters[*i.get()].legs += 1;
+                    let hash = hasher.hash_one(&ctx);
+                    let mut at = heads.get(&hash).copied();
+                    let earlier = loop {
+                        let Some(i) = at else { break None };
+                        match a.emitters.get(first + i) {
+                            Some(e)
+                                if e.context == ctx
+                                    && e.job == named.job
+                                    && e.event == trig.event =>
+                            {
+                                break Some(first + i);
+                            }
+                            _ => at = chain.get(i).copied().flatten(),
                         }
-                        std::collections::hash_map::Entry::Vacant(v) => {
-                            v.insert(a.emitters.len());
+                    };
+                    match earlier {
+                        Some(i) => {
+                            if let Some(e) = a.emitters.get_mut(i) {
+                                e.legs += 1;
+                            }
+                        }
+                        None => {
+                            chain.push(heads.insert(hash, a.emitters.len() - first));
                             a.emitters.push(Emitter {
                                 context: ctx,
                                 file: file.path.clone(),
@@ -497,7 +526,6 @@ fn job_facts(file: &WorkflowFile, job: &Job) -> JobFacts {
         continue_on_error: job
             .get("continue-on-error")
             .is_some_and(truthy_or_expression),
-        contexts: Vec::new(),
     }
 }
 
@@ -730,7 +758,7 @@ fn callee_names(uses: &str, path: &str, ctx: &Ctx) -> Result<CalleeNames, Callee
 
 /// What is known of a job's legs.
 enum Legs {
-    Known(Vec<Leg>),
+    Known(Vec<matrix::NamedLeg>),
     /// Known only at run time, or not to be modelled; the reason says which.
     Unknown(String),
     /// Over a cap; the reason names it.
@@ -800,9 +828,9 @@ fn job_names(
     };
     Ok(legs
         .iter()
-        .map(|leg| {
+        .map(|(suffix, leg)| {
             let env = Env { matrix: leg, empty };
-            leg_name(&base, declared.is_empty(), leg, b, env)
+            leg_name(&base, declared.is_empty(), suffix, leg, b, env)
         })
         .collect())
 }
@@ -823,9 +851,11 @@ fn unknown_legs_template(base: &str, declared: &str, b: &Behaviour) -> String {
     }
 }
 
+/// One leg's name; `suffix` is the leg's `matrix_name`.
 fn leg_name(
     base: &str,
     undeclared: bool,
+    suffix: &str,
     leg: &Leg,
     b: &Behaviour,
     env: Env,
@@ -834,7 +864,11 @@ fn leg_name(
         if leg.is_empty() {
             name.to_string()
         } else {
-            format!("{name} {}", matrix::matrix_name(leg))
+            let mut s = String::with_capacity(name.len() + 1 + suffix.len());
+            s.push_str(name);
+            s.push(' ');
+            s.push_str(suffix);
+            s
         }
     };
     match b.matrix_naming {

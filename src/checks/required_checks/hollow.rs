@@ -15,7 +15,8 @@
 //! honour it) still posts the job's own status as `failure`; only the run's result and its
 //! dependents treat it as success.
 
-use std::collections::{BTreeSet, HashMap};
+use foldhash::HashMap;
+use std::collections::BTreeSet;
 
 use super::behaviour::Behaviour;
 use super::contexts::{Analysis, Emitter, JobFacts};
@@ -24,10 +25,13 @@ use super::triggers::Unmet;
 
 /// The hollow-gate rules over one analysis, for one required set and release.
 pub struct Rules<'a> {
-    a: &'a Analysis,
     set: &'a RequiredSet,
     b: &'a Behaviour,
     jobs: HashMap<(&'a str, &'a str), &'a JobFacts>,
+    all: &'a [Emitter],
+    /// Each job's emitters, by file and job id (looked up per need, never scanned); built the
+    /// first time a need is looked up.
+    emitters: std::cell::OnceCell<HashMap<(&'a str, &'a str), Vec<&'a Emitter>>>,
 }
 
 /// One reason a context can pass without the work, and what fixes it.
@@ -40,7 +44,8 @@ pub struct Cause {
 impl<'a> Rules<'a> {
     pub fn new(a: &'a Analysis, set: &'a RequiredSet, b: &'a Behaviour) -> Rules<'a> {
         Rules {
-            a,
+            all: &a.emitters,
+            emitters: std::cell::OnceCell::new(),
             set,
             b,
             jobs: a
@@ -144,11 +149,21 @@ impl<'a> Rules<'a> {
             return false;
         };
         let suffix = format!("({event})");
-        let mine: Vec<&Emitter> = self
-            .a
-            .emitters
+        let by_job = self.emitters.get_or_init(|| {
+            let mut m: HashMap<(&'a str, &'a str), Vec<&'a Emitter>> = HashMap::default();
+            for e in self.all {
+                m.entry((e.file.as_str(), e.job.as_str()))
+                    .or_default()
+                    .push(e);
+            }
+            m
+        });
+        let mine: Vec<&Emitter> = by_job
+            .get(&(file, id))
+            .map_or(&[][..], Vec::as_slice)
             .iter()
-            .filter(|e| e.file == file && e.job == id && e.context.ends_with(&suffix))
+            .copied()
+            .filter(|e| e.context.ends_with(&suffix))
             .collect();
         if mine.is_empty()
             || mine

@@ -10,7 +10,8 @@
 //! Gitea runs one leg without values when nothing is left; the Forgejo runner none. Legs are
 //! then sorted by their suffix string (`getMatrixes`: `sort.Slice` on `matrixName`).
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet};
+use std::collections::BTreeMap;
 
 use super::behaviour::MatrixDecode;
 use crate::yaml::go::{self, GoValue};
@@ -104,12 +105,15 @@ pub fn expression_in(matrix: Option<&Node>) -> Option<String> {
     find(matrix?)
 }
 
+/// A leg and its printed suffix (`matrix_name`), which the sort computed anyway.
+pub type NamedLeg = (String, Leg);
+
 /// Expands a decoded matrix into its legs as `GetMatrixes` does, within the caps above, sorted
 /// by suffix. Include and exclude entries are matched through hash indexes keyed by the axes they
 /// name, never leg × entry. `empty_runs_once`: Gitea's act adds one empty leg when none is left.
-pub fn expand(decoded: &Decoded, empty_runs_once: bool) -> Result<Vec<Leg>, MatrixError> {
+pub fn expand(decoded: &Decoded, empty_runs_once: bool) -> Result<Vec<NamedLeg>, MatrixError> {
     let m = match decoded {
-        Decoded::None => return Ok(vec![Leg::new()]),
+        Decoded::None => return Ok(vec![(matrix_name(&Leg::new()), Leg::new())]),
         Decoded::Map(m) => m,
     };
     let is_key = |k: &str| m.iter().any(|(a, _)| a == k);
@@ -312,7 +316,7 @@ pub fn expand(decoded: &Decoded, empty_runs_once: bool) -> Result<Vec<Leg>, Matr
     // `getMatrixes` sorts the legs by their printed suffix (byte order).
     let mut keyed: Vec<(String, Leg)> = out.into_iter().map(|l| (matrix_name(&l), l)).collect();
     keyed.sort_by(|a, b| go::byte_order(&a.0, &b.0));
-    Ok(keyed.into_iter().map(|(_, l)| l).collect())
+    Ok(keyed)
 }
 
 fn panics(key: &str) -> MatrixError {
@@ -376,11 +380,11 @@ mod tests {
     fn legs_of(yaml: &str, mode: MatrixDecode) -> Vec<String> {
         let n = tree::parse(&format!("strategy:\n  matrix: {yaml}\n")).expect("parse");
         let d = decode(node(&n), mode).expect("decode");
-        expand(&d, true)
-            .expect("expand")
-            .iter()
-            .map(matrix_name)
-            .collect()
+        let legs = expand(&d, true).expect("expand");
+        for (name, leg) in &legs {
+            assert_eq!(name, &matrix_name(leg));
+        }
+        legs.into_iter().map(|(name, _)| name).collect()
     }
 
     fn legs(yaml: &str) -> Vec<String> {

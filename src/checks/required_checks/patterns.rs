@@ -2,7 +2,7 @@
 //! Gitea's `services/pull/commit_status.go`), branch-rule names and workflow branch filters
 //! (`/` separates: `*` stops at it, `**` crosses it).
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 
 use globset::{GlobBuilder, GlobMatcher};
 

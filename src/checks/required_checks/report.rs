@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use std::collections::{BTreeSet, HashMap};
+use foldhash::{HashMap, HashMapExt};
+use std::collections::BTreeSet;
 
 use super::Facts;
 use super::patterns::RequiredSet;

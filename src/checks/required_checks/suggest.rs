@@ -4,7 +4,10 @@
 //! workflow first, and otherwise those sharing the most uncommon trigrams with it. Thousands of
 //! orphans against tens of thousands of contexts then cost milliseconds, not minutes.
 
-use std::collections::HashMap;
+use std::borrow::Cow;
+use std::hash::BuildHasher;
+
+use foldhash::{HashMap, HashMapExt};
 
 /// Suggestions must look at least this close to the required context.
 const SUGGEST_AT: f64 = 0.7;
@@ -19,10 +22,21 @@ const COMMON: f64 = 0.05;
 
 /// The emitted contexts, prepared once for every orphan.
 pub struct Suggester<'a> {
-    /// Distinct contexts in a stable order, with their lower-cased text.
-    contexts: Vec<(&'a str, String)>,
-    /// Lower-cased workflow part → indices into `contexts`.
-    by_workflow: HashMap<String, Vec<u32>>,
+    /// Distinct contexts in a stable order, with their lower-cased text (borrowed when the
+    /// context has no capital letter, as most do).
+    contexts: Vec<(&'a str, Cow<'a, str>)>,
+    /// Hash of the lower-cased workflow part → indices into `contexts` (compared in full when
+    /// looked up).
+    by_workflow: HashMap<u64, Vec<u32>>,
+    hasher: foldhash::fast::RandomState,
+}
+
+fn lower(s: &str) -> Cow<'_, str> {
+    if s.bytes().all(|b| b.is_ascii() && !b.is_ascii_uppercase()) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(s.to_lowercase())
+    }
 }
 
 /// Which contexts hold each trigram of the orphans being looked up — only theirs: indexing
@@ -86,19 +100,36 @@ impl<'a> Suggester<'a> {
         let mut all: Vec<&'a str> = contexts.into_iter().collect();
         all.sort_unstable();
         all.dedup();
-        let contexts: Vec<(&'a str, String)> =
-            all.into_iter().map(|c| (c, c.to_lowercase())).collect();
-        let mut by_workflow: HashMap<String, Vec<u32>> = HashMap::new();
+        let contexts: Vec<(&'a str, Cow<'a, str>)> =
+            all.into_iter().map(|c| (c, lower(c))).collect();
+        let hasher = foldhash::fast::RandomState::default();
+        let mut by_workflow: HashMap<u64, Vec<u32>> = HashMap::new();
         for (i, (_, lower)) in contexts.iter().enumerate() {
             by_workflow
-                .entry(workflow_part(lower).to_string())
+                .entry(hasher.hash_one(workflow_part(lower)))
                 .or_default()
                 .push(i as u32);
         }
         Suggester {
             contexts,
             by_workflow,
+            hasher,
         }
+    }
+
+    /// The contexts of the workflow whose lower-cased part is `part`, ascending.
+    fn own(&self, part: &str) -> Vec<u32> {
+        self.by_workflow
+            .get(&self.hasher.hash_one(part))
+            .map_or(&[][..], Vec::as_slice)
+            .iter()
+            .copied()
+            .filter(|i| {
+                self.contexts
+                    .get(*i as usize)
+                    .is_some_and(|(_, l)| workflow_part(l) == part)
+            })
+            .collect()
     }
 
     /// The postings of the trigrams of `wants` (lower-cased), in one pass over the contexts.
@@ -153,31 +184,28 @@ impl<'a> Suggester<'a> {
 
     /// `want` is the orphan lower-cased; `idx` holds its trigrams.
     fn suggest_with(&self, want: &str, idx: &Postings, scratch: &mut Scratch) -> Vec<String> {
-        let want = want.to_string();
-        let own: &[u32] = self
-            .by_workflow
-            .get(workflow_part(&want))
-            .map_or(&[], Vec::as_slice);
+        let own = self.own(workflow_part(want));
+        let own = own.as_slice();
         // (score, candidate rank, index): equal scores go to the candidate sharing more
         // uncommon trigrams, then to the first in sorted order. A workflow of many contexts is
         // not scored whole: its contexts among the candidates still come first.
         let whole_own = own.len() <= OWN_SCORED;
         let mut scored: Vec<(f64, usize, u32)> = if whole_own {
             own.iter()
-                .map(|i| (self.score(&want, *i), 0, *i))
+                .map(|i| (self.score(want, *i), 0, *i))
                 .filter(|(s, _, _)| *s >= SUGGEST_AT)
                 .collect()
         } else {
             Vec::new()
         };
         if !whole_own || scored.len() < SUGGESTIONS {
-            for (rank, i) in self.candidates(&want, idx, scratch).into_iter().enumerate() {
+            for (rank, i) in self.candidates(want, idx, scratch).into_iter().enumerate() {
                 // `own` is ascending (indices pushed in order).
                 let in_own = own.binary_search(&i).is_ok();
                 if in_own && whole_own {
                     continue;
                 }
-                let s = self.score(&want, i);
+                let s = self.score(want, i);
                 if s >= SUGGEST_AT {
                     // Other workflows' contexts rank after the own workflow's.
                     scored.push((if in_own { s } else { s - 1.0 }, rank, i));

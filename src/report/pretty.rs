@@ -1,0 +1,669 @@
+//! The report's JSON writer: the same bytes as serde_json's `PrettyFormatter` (two spaces),
+//! starting one level deep so that a value reads as a member of the report object.
+//!
+//! Why not serde_json's own serializer: a 1,000-workflow report is 17 MB, nearly all of it
+//! strings, and serde_json looks up every byte of every string in its escape table; here clean
+//! runs are skipped eight bytes at a time. Numbers are still written by serde_json, so they are
+//! byte for byte what it writes; `tests` compare the two over arbitrary values.
+
+use std::io::Write;
+
+use serde::Serialize;
+use serde::ser::{self, Impossible};
+use serde_json::Error;
+
+/// Writes `value` as pretty JSON whose lines after the first are indented one level.
+pub fn write<W: Write + ?Sized, T: Serialize + ?Sized>(w: &mut W, value: &T) -> Result<(), Error> {
+    value.serialize(&mut Pretty { w, level: 1 })
+}
+
+struct Pretty<'a, W: Write + ?Sized> {
+    w: &'a mut W,
+    /// Nesting of the value being written (1: a member of the report object).
+    level: usize,
+}
+
+fn io(e: std::io::Error) -> Error {
+    Error::io(e)
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// Whether any of the eight bytes must be escaped: below 0x20, `"` or `\`.
+#[inline]
+fn dirty(x: u64) -> bool {
+    let below = x.wrapping_sub(LO * 0x20) & !x;
+    let q = x ^ (LO * u64::from(b'"'));
+    let b = x ^ (LO * u64::from(b'\\'));
+    ((below | (q.wrapping_sub(LO) & !q) | (b.wrapping_sub(LO) & !b)) & HI) != 0
+}
+
+/// serde_json's escapes: the short ones, else `\u00XX` (lower-case hex) below 0x20.
+fn escape(c: u8) -> Option<&'static [u8]> {
+    Some(match c {
+        b'"' => b"\\\"",
+        b'\\' => b"\\\\",
+        0x08 => b"\\b",
+        0x0C => b"\\f",
+        b'\n' => b"\\n",
+        b'\r' => b"\\r",
+        b'\t' => b"\\t",
+        0x00..=0x1F => return Some(&UNICODE[c as usize]),
+        _ => return None,
+    })
+}
+
+/// `\u0000` … `\u001f`.
+static UNICODE: [[u8; 6]; 32] = {
+    let hex = b"0123456789abcdef";
+    let mut t = [[0u8; 6]; 32];
+    let mut i = 0;
+    while i < 32 {
+        t[i] = [b'\\', b'u', b'0', b'0', hex[i >> 4], hex[i & 15]];
+        i += 1;
+    }
+    t
+};
+
+/// A JSON string: quotes, and escapes where serde_json puts them.
+pub fn string<W: Write + ?Sized>(w: &mut W, s: &str) -> std::io::Result<()> {
+    let b = s.as_bytes();
+    w.write_all(b"\"")?;
+    let (mut start, mut i) = (0, 0);
+    while i < b.len() {
+        if let Some(word) = b.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok())
+            && !dirty(u64::from_le_bytes(word))
+        {
+            i += 8;
+            continue;
+        }
+        if let Some(e) = b.get(i).copied().and_then(escape) {
+            w.write_all(b.get(start..i).unwrap_or_default())?;
+            w.write_all(e)?;
+            start = i + 1;
+        }
+        i += 1;
+    }
+    w.write_all(b.get(start..).unwrap_or_default())?;
+    w.write_all(b"\"")
+}
+
+impl<W: Write + ?Sized> Pretty<'_, W> {
+    fn indent(&mut self) -> Result<(), Error> {
+        for _ in 0..self.level {
+            self.w.write_all(b"  ").map_err(io)?;
+        }
+        Ok(())
+    }
+
+    fn open(&mut self, c: &[u8]) -> Result<(), Error> {
+        self.level += 1;
+        self.w.write_all(c).map_err(io)
+    }
+
+    /// A number, as serde_json writes it.
+    fn number<T: Serialize>(&mut self, v: T) -> Result<(), Error> {
+        serde_json::to_writer(&mut *self.w, &v)
+    }
+
+    /// `{ "variant": ` of an externally tagged enum variant.
+    fn variant_open(&mut self, variant: &str) -> Result<(), Error> {
+        self.open(b"{")?;
+        self.w.write_all(b"\n").map_err(io)?;
+        self.indent()?;
+        string(self.w, variant).map_err(io)?;
+        self.w.write_all(b": ").map_err(io)
+    }
+
+    /// The `}` closing what `variant_open` opened.
+    fn variant_close(&mut self) -> Result<(), Error> {
+        self.level -= 1;
+        self.w.write_all(b"\n").map_err(io)?;
+        self.indent()?;
+        self.w.write_all(b"}").map_err(io)
+    }
+}
+
+/// A sequence or mapping being written: whether an item was written yet, and its closer.
+pub struct Compound<'p, 'a, W: Write + ?Sized> {
+    p: &'p mut Pretty<'a, W>,
+    first: bool,
+    close: &'static [u8],
+    /// Also close an enclosing `{ "variant": …}`.
+    variant: bool,
+}
+
+impl<W: Write + ?Sized> Compound<'_, '_, W> {
+    fn item(&mut self) -> Result<(), Error> {
+        let sep: &[u8] = if self.first { b"\n" } else { b",\n" };
+        self.first = false;
+        self.p.w.write_all(sep).map_err(io)?;
+        self.p.indent()
+    }
+
+    fn end(self) -> Result<(), Error> {
+        self.p.level -= 1;
+        if !self.first {
+            self.p.w.write_all(b"\n").map_err(io)?;
+            self.p.indent()?;
+        }
+        self.p.w.write_all(self.close).map_err(io)?;
+        if self.variant {
+            self.p.variant_close()?;
+        }
+        Ok(())
+    }
+
+    fn key(&mut self, key: &str) -> Result<(), Error> {
+        self.item()?;
+        string(self.p.w, key).map_err(io)?;
+        self.p.w.write_all(b": ").map_err(io)
+    }
+}
+
+impl<'p, 'a, W: Write + ?Sized> ser::Serializer for &'p mut Pretty<'a, W> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Compound<'p, 'a, W>;
+    type SerializeTuple = Compound<'p, 'a, W>;
+    type SerializeTupleStruct = Compound<'p, 'a, W>;
+    type SerializeTupleVariant = Compound<'p, 'a, W>;
+    type SerializeMap = Compound<'p, 'a, W>;
+    type SerializeStruct = Compound<'p, 'a, W>;
+    type SerializeStructVariant = Compound<'p, 'a, W>;
+
+    fn serialize_bool(self, v: bool) -> Result<(), Error> {
+        self.w
+            .write_all(if v { b"true" } else { b"false" })
+            .map_err(io)
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), Error> {
+        self.number(v)
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), Error> {
+        self.number(v)
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), Error> {
+        self.number(v)
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), Error> {
+        self.number(v)
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), Error> {
+        self.number(v)
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), Error> {
+        self.number(v)
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), Error> {
+        self.number(v)
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), Error> {
+        self.number(v)
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), Error> {
+        self.number(v)
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), Error> {
+        self.number(v)
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), Error> {
+        self.number(v)
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), Error> {
+        self.number(v)
+    }
+    fn serialize_char(self, v: char) -> Result<(), Error> {
+        string(self.w, v.encode_utf8(&mut [0; 4])).map_err(io)
+    }
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        string(self.w, v).map_err(io)
+    }
+    fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
+        use ser::SerializeSeq;
+        let mut s = self.serialize_seq(Some(v.len()))?;
+        for b in v {
+            s.serialize_element(b)?;
+        }
+        s.end()
+    }
+    fn serialize_none(self) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, v: &T) -> Result<(), Error> {
+        v.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<(), Error> {
+        self.w.write_all(b"null").map_err(io)
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Error> {
+        self.serialize_unit()
+    }
+    fn serialize_unit_variant(self, _: &'static str, _: u32, v: &'static str) -> Result<(), Error> {
+        self.serialize_str(v)
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        v: &T,
+    ) -> Result<(), Error> {
+        v.serialize(self)
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        v: &T,
+    ) -> Result<(), Error> {
+        self.variant_open(variant)?;
+        v.serialize(&mut *self)?;
+        self.variant_close()
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
+        self.open(b"[")?;
+        Ok(Compound {
+            p: self,
+            first: true,
+            close: b"]",
+            variant: false,
+        })
+    }
+    fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple, Error> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeTupleStruct, Error> {
+        self.serialize_seq(Some(len))
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Error> {
+        self.variant_open(variant)?;
+        self.open(b"[")?;
+        Ok(Compound {
+            p: self,
+            first: true,
+            close: b"]",
+            variant: true,
+        })
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
+        self.open(b"{")?;
+        Ok(Compound {
+            p: self,
+            first: true,
+            close: b"}",
+            variant: false,
+        })
+    }
+    fn serialize_struct(self, _: &'static str, len: usize) -> Result<Self::SerializeStruct, Error> {
+        self.serialize_map(Some(len))
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Error> {
+        self.variant_open(variant)?;
+        self.open(b"{")?;
+        Ok(Compound {
+            p: self,
+            first: true,
+            close: b"}",
+            variant: true,
+        })
+    }
+}
+
+impl<W: Write + ?Sized> ser::SerializeSeq for Compound<'_, '_, W> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, v: &T) -> Result<(), Error> {
+        self.item()?;
+        v.serialize(&mut *self.p)
+    }
+    fn end(self) -> Result<(), Error> {
+        Compound::end(self)
+    }
+}
+
+impl<W: Write + ?Sized> ser::SerializeTuple for Compound<'_, '_, W> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_element<T: ?Sized + Serialize>(&mut self, v: &T) -> Result<(), Error> {
+        ser::SerializeSeq::serialize_element(self, v)
+    }
+    fn end(self) -> Result<(), Error> {
+        Compound::end(self)
+    }
+}
+
+impl<W: Write + ?Sized> ser::SerializeTupleStruct for Compound<'_, '_, W> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, v: &T) -> Result<(), Error> {
+        ser::SerializeSeq::serialize_element(self, v)
+    }
+    fn end(self) -> Result<(), Error> {
+        Compound::end(self)
+    }
+}
+
+impl<W: Write + ?Sized> ser::SerializeTupleVariant for Compound<'_, '_, W> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: ?Sized + Serialize>(&mut self, v: &T) -> Result<(), Error> {
+        ser::SerializeSeq::serialize_element(self, v)
+    }
+    fn end(self) -> Result<(), Error> {
+        Compound::end(self)
+    }
+}
+
+impl<W: Write + ?Sized> ser::SerializeMap for Compound<'_, '_, W> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<(), Error> {
+        self.item()?;
+        key.serialize(KeySerializer { w: &mut *self.p.w })?;
+        self.p.w.write_all(b": ").map_err(io)
+    }
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, v: &T) -> Result<(), Error> {
+        v.serialize(&mut *self.p)
+    }
+    fn end(self) -> Result<(), Error> {
+        Compound::end(self)
+    }
+}
+
+impl<W: Write + ?Sized> ser::SerializeStruct for Compound<'_, '_, W> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        v: &T,
+    ) -> Result<(), Error> {
+        self.key(key)?;
+        v.serialize(&mut *self.p)
+    }
+    fn end(self) -> Result<(), Error> {
+        Compound::end(self)
+    }
+}
+
+impl<W: Write + ?Sized> ser::SerializeStructVariant for Compound<'_, '_, W> {
+    type Ok = ();
+    type Error = Error;
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        key: &'static str,
+        v: &T,
+    ) -> Result<(), Error> {
+        ser::SerializeStruct::serialize_field(self, key, v)
+    }
+    fn end(self) -> Result<(), Error> {
+        Compound::end(self)
+    }
+}
+
+/// Map keys as serde_json writes them: strings, and numbers, booleans and chars quoted.
+struct KeySerializer<'a, W: Write + ?Sized> {
+    w: &'a mut W,
+}
+
+fn key_must_be_a_string() -> Error {
+    ser::Error::custom("key must be a string")
+}
+
+impl<W: Write + ?Sized> KeySerializer<'_, W> {
+    fn quoted<T: Serialize>(self, v: T) -> Result<(), Error> {
+        self.w.write_all(b"\"").map_err(io)?;
+        serde_json::to_writer(&mut *self.w, &v)?;
+        self.w.write_all(b"\"").map_err(io)
+    }
+}
+
+impl<W: Write + ?Sized> ser::Serializer for KeySerializer<'_, W> {
+    type Ok = ();
+    type Error = Error;
+    type SerializeSeq = Impossible<(), Error>;
+    type SerializeTuple = Impossible<(), Error>;
+    type SerializeTupleStruct = Impossible<(), Error>;
+    type SerializeTupleVariant = Impossible<(), Error>;
+    type SerializeMap = Impossible<(), Error>;
+    type SerializeStruct = Impossible<(), Error>;
+    type SerializeStructVariant = Impossible<(), Error>;
+
+    fn serialize_str(self, v: &str) -> Result<(), Error> {
+        string(self.w, v).map_err(io)
+    }
+    fn serialize_char(self, v: char) -> Result<(), Error> {
+        string(self.w, v.encode_utf8(&mut [0; 4])).map_err(io)
+    }
+    fn serialize_unit_variant(self, _: &'static str, _: u32, v: &'static str) -> Result<(), Error> {
+        self.serialize_str(v)
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        v: &T,
+    ) -> Result<(), Error> {
+        v.serialize(self)
+    }
+    fn serialize_bool(self, v: bool) -> Result<(), Error> {
+        self.quoted(v)
+    }
+    fn serialize_i8(self, v: i8) -> Result<(), Error> {
+        self.quoted(v)
+    }
+    fn serialize_i16(self, v: i16) -> Result<(), Error> {
+        self.quoted(v)
+    }
+    fn serialize_i32(self, v: i32) -> Result<(), Error> {
+        self.quoted(v)
+    }
+    fn serialize_i64(self, v: i64) -> Result<(), Error> {
+        self.quoted(v)
+    }
+    fn serialize_i128(self, v: i128) -> Result<(), Error> {
+        self.quoted(v)
+    }
+    fn serialize_u8(self, v: u8) -> Result<(), Error> {
+        self.quoted(v)
+    }
+    fn serialize_u16(self, v: u16) -> Result<(), Error> {
+        self.quoted(v)
+    }
+    fn serialize_u32(self, v: u32) -> Result<(), Error> {
+        self.quoted(v)
+    }
+    fn serialize_u64(self, v: u64) -> Result<(), Error> {
+        self.quoted(v)
+    }
+    fn serialize_u128(self, v: u128) -> Result<(), Error> {
+        self.quoted(v)
+    }
+    fn serialize_f32(self, v: f32) -> Result<(), Error> {
+        self.quoted(v)
+    }
+    fn serialize_f64(self, v: f64) -> Result<(), Error> {
+        self.quoted(v)
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<(), Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_none(self) -> Result<(), Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, _: &T) -> Result<(), Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_unit(self) -> Result<(), Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<(), Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self::SerializeStruct, Error> {
+        Err(key_must_be_a_string())
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, Error> {
+        Err(key_must_be_a_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::{Value, json};
+
+    /// What the report wrote before: serde_json's pretty printer, nested one level.
+    fn reference(v: &Value) -> String {
+        let text = serde_json::to_string_pretty(v).expect("serialise");
+        text.replace('\n', "\n  ")
+    }
+
+    fn ours<T: Serialize>(v: &T) -> String {
+        let mut out = Vec::new();
+        write(&mut out, v).expect("write");
+        String::from_utf8(out).expect("utf-8")
+    }
+
+    fn value() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(|n| json!(n)),
+            any::<u64>().prop_map(|n| json!(n)),
+            any::<f64>().prop_map(|f| json!(f)),
+            ".*".prop_map(Value::String),
+            // Mostly clean text with the odd character to escape, at any offset.
+            "[a-z /()\"\\\\\u{0}-\u{1f}\u{7f}é€😀]{0,40}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::vec((".{0,12}", inner), 0..6)
+                    .prop_map(|kv| Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn writes_what_serde_json_writes(v in value()) {
+            prop_assert_eq!(ours(&v), reference(&v));
+        }
+    }
+
+    #[test]
+    fn every_byte_is_escaped_as_serde_json_escapes_it() {
+        for c in 0u32..=0x80 {
+            let Some(ch) = char::from_u32(c) else {
+                continue;
+            };
+            for s in [
+                format!("{ch}"),
+                format!("abcdefgh{ch}ijklmnop"),
+                format!("{ch}{ch}1234567"),
+            ] {
+                assert_eq!(ours(&s), serde_json::to_string(&s).expect("json"), "{c:#x}");
+            }
+        }
+    }
+
+    #[derive(Serialize)]
+    enum E {
+        Unit,
+        New(u8),
+        Tuple(u8, String),
+        Struct { a: Vec<u8>, b: Option<String> },
+    }
+
+    #[derive(Serialize)]
+    struct S {
+        e: Vec<E>,
+        empty: Vec<u8>,
+        map: std::collections::BTreeMap<u32, bool>,
+        skipped: Option<u8>,
+        c: char,
+        t: (u8, f32),
+    }
+
+    #[test]
+    fn enums_structs_and_number_keys_match_serde_json() {
+        let s = S {
+            e: vec![
+                E::Unit,
+                E::New(1),
+                E::Tuple(2, "x".into()),
+                E::Struct { a: vec![], b: None },
+            ],
+            empty: vec![],
+            map: [(3, true), (10, false)].into_iter().collect(),
+            skipped: None,
+            c: '"',
+            t: (7, 0.5),
+        };
+        let mut reference = Vec::new();
+        let mut ser = serde_json::Serializer::pretty(&mut reference);
+        s.serialize(&mut ser).expect("serde_json");
+        let reference = String::from_utf8(reference)
+            .expect("utf-8")
+            .replace('\n', "\n  ");
+        assert_eq!(ours(&s), reference);
+    }
+}
