@@ -14,14 +14,28 @@ use serde_json::Error;
 
 /// Writes `value` as pretty JSON whose lines after the first are indented one level.
 pub fn write<W: Write + ?Sized, T: Serialize + ?Sized>(w: &mut W, value: &T) -> Result<(), Error> {
-    value.serialize(&mut Pretty { w, level: 1 })
+    let mut p = Pretty {
+        out: w,
+        buf: Vec::with_capacity(CHUNK + 4096),
+        level: 1,
+    };
+    value.serialize(&mut p)?;
+    p.out.write_all(&p.buf).map_err(io)
 }
 
+/// Bytes gathered before they are passed on: the many small pieces of JSON (quotes, commas,
+/// indents) are appends to a buffer, not calls through `Write`.
+const CHUNK: usize = 64 * 1024;
+
 struct Pretty<'a, W: Write + ?Sized> {
-    w: &'a mut W,
+    out: &'a mut W,
+    buf: Vec<u8>,
     /// Nesting of the value being written (1: a member of the report object).
     level: usize,
 }
+
+/// Spaces for the deepest indent written without a loop.
+const SPACES: &[u8; 64] = b"                                                                ";
 
 fn io(e: std::io::Error) -> Error {
     Error::io(e)
@@ -67,61 +81,84 @@ static UNICODE: [[u8; 6]; 32] = {
 };
 
 /// A JSON string: quotes, and escapes where serde_json puts them.
-pub fn string<W: Write + ?Sized>(w: &mut W, s: &str) -> std::io::Result<()> {
+pub fn string(w: &mut Vec<u8>, s: &str) {
     let b = s.as_bytes();
-    w.write_all(b"\"")?;
+    w.reserve(b.len() + 2);
+    w.push(b'"');
     let (mut start, mut i) = (0, 0);
     while i < b.len() {
-        if let Some(word) = b.get(i..i + 8).and_then(|c| <[u8; 8]>::try_from(c).ok())
-            && !dirty(u64::from_le_bytes(word))
-        {
+        // Eight bytes at a time; the tail padded with spaces (which need no escape).
+        let word = match b.get(i..i + 8) {
+            Some(c) => <[u8; 8]>::try_from(c).ok(),
+            None => {
+                let mut pad = [b' '; 8];
+                let tail = b.get(i..).unwrap_or_default();
+                if let Some(p) = pad.get_mut(..tail.len()) {
+                    p.copy_from_slice(tail);
+                }
+                Some(pad)
+            }
+        };
+        if word.is_some_and(|w| !dirty(u64::from_le_bytes(w))) {
             i += 8;
             continue;
         }
         if let Some(e) = b.get(i).copied().and_then(escape) {
-            w.write_all(b.get(start..i).unwrap_or_default())?;
-            w.write_all(e)?;
+            w.extend_from_slice(b.get(start..i).unwrap_or_default());
+            w.extend_from_slice(e);
             start = i + 1;
         }
         i += 1;
     }
-    w.write_all(b.get(start..).unwrap_or_default())?;
-    w.write_all(b"\"")
+    w.extend_from_slice(b.get(start..).unwrap_or_default());
+    w.push(b'"');
 }
 
 impl<W: Write + ?Sized> Pretty<'_, W> {
-    fn indent(&mut self) -> Result<(), Error> {
-        for _ in 0..self.level {
-            self.w.write_all(b"  ").map_err(io)?;
+    fn indent(&mut self) {
+        let mut n = self.level * 2;
+        while n > 0 {
+            let k = n.min(SPACES.len());
+            self.buf
+                .extend_from_slice(SPACES.get(..k).unwrap_or_default());
+            n -= k;
+        }
+    }
+
+    fn open(&mut self, c: u8) {
+        self.level += 1;
+        self.buf.push(c);
+    }
+
+    /// Passes the buffer on once it holds a chunk.
+    fn flush_if_full(&mut self) -> Result<(), Error> {
+        if self.buf.len() >= CHUNK {
+            self.out.write_all(&self.buf).map_err(io)?;
+            self.buf.clear();
         }
         Ok(())
     }
 
-    fn open(&mut self, c: &[u8]) -> Result<(), Error> {
-        self.level += 1;
-        self.w.write_all(c).map_err(io)
-    }
-
     /// A number, as serde_json writes it.
     fn number<T: Serialize>(&mut self, v: T) -> Result<(), Error> {
-        serde_json::to_writer(&mut *self.w, &v)
+        serde_json::to_writer(&mut self.buf, &v)
     }
 
     /// `{ "variant": ` of an externally tagged enum variant.
-    fn variant_open(&mut self, variant: &str) -> Result<(), Error> {
-        self.open(b"{")?;
-        self.w.write_all(b"\n").map_err(io)?;
-        self.indent()?;
-        string(self.w, variant).map_err(io)?;
-        self.w.write_all(b": ").map_err(io)
+    fn variant_open(&mut self, variant: &str) {
+        self.open(b'{');
+        self.buf.push(b'\n');
+        self.indent();
+        string(&mut self.buf, variant);
+        self.buf.extend_from_slice(b": ");
     }
 
     /// The `}` closing what `variant_open` opened.
-    fn variant_close(&mut self) -> Result<(), Error> {
+    fn variant_close(&mut self) {
         self.level -= 1;
-        self.w.write_all(b"\n").map_err(io)?;
-        self.indent()?;
-        self.w.write_all(b"}").map_err(io)
+        self.buf.push(b'\n');
+        self.indent();
+        self.buf.push(b'}');
     }
 }
 
@@ -129,36 +166,39 @@ impl<W: Write + ?Sized> Pretty<'_, W> {
 pub struct Compound<'p, 'a, W: Write + ?Sized> {
     p: &'p mut Pretty<'a, W>,
     first: bool,
-    close: &'static [u8],
+    close: u8,
     /// Also close an enclosing `{ "variant": …}`.
     variant: bool,
 }
 
 impl<W: Write + ?Sized> Compound<'_, '_, W> {
     fn item(&mut self) -> Result<(), Error> {
+        self.p.flush_if_full()?;
         let sep: &[u8] = if self.first { b"\n" } else { b",\n" };
         self.first = false;
-        self.p.w.write_all(sep).map_err(io)?;
-        self.p.indent()
+        self.p.buf.extend_from_slice(sep);
+        self.p.indent();
+        Ok(())
     }
 
     fn end(self) -> Result<(), Error> {
         self.p.level -= 1;
         if !self.first {
-            self.p.w.write_all(b"\n").map_err(io)?;
-            self.p.indent()?;
+            self.p.buf.push(b'\n');
+            self.p.indent();
         }
-        self.p.w.write_all(self.close).map_err(io)?;
+        self.p.buf.push(self.close);
         if self.variant {
-            self.p.variant_close()?;
+            self.p.variant_close();
         }
         Ok(())
     }
 
     fn key(&mut self, key: &str) -> Result<(), Error> {
         self.item()?;
-        string(self.p.w, key).map_err(io)?;
-        self.p.w.write_all(b": ").map_err(io)
+        string(&mut self.p.buf, key);
+        self.p.buf.extend_from_slice(b": ");
+        Ok(())
     }
 }
 
@@ -174,9 +214,9 @@ impl<'p, 'a, W: Write + ?Sized> ser::Serializer for &'p mut Pretty<'a, W> {
     type SerializeStructVariant = Compound<'p, 'a, W>;
 
     fn serialize_bool(self, v: bool) -> Result<(), Error> {
-        self.w
-            .write_all(if v { b"true" } else { b"false" })
-            .map_err(io)
+        let text: &[u8] = if v { b"true" } else { b"false" };
+        self.buf.extend_from_slice(text);
+        Ok(())
     }
     fn serialize_i8(self, v: i8) -> Result<(), Error> {
         self.number(v)
@@ -215,10 +255,12 @@ impl<'p, 'a, W: Write + ?Sized> ser::Serializer for &'p mut Pretty<'a, W> {
         self.number(v)
     }
     fn serialize_char(self, v: char) -> Result<(), Error> {
-        string(self.w, v.encode_utf8(&mut [0; 4])).map_err(io)
+        string(&mut self.buf, v.encode_utf8(&mut [0; 4]));
+        Ok(())
     }
     fn serialize_str(self, v: &str) -> Result<(), Error> {
-        string(self.w, v).map_err(io)
+        string(&mut self.buf, v);
+        Ok(())
     }
     fn serialize_bytes(self, v: &[u8]) -> Result<(), Error> {
         use ser::SerializeSeq;
@@ -235,7 +277,8 @@ impl<'p, 'a, W: Write + ?Sized> ser::Serializer for &'p mut Pretty<'a, W> {
         v.serialize(self)
     }
     fn serialize_unit(self) -> Result<(), Error> {
-        self.w.write_all(b"null").map_err(io)
+        self.buf.extend_from_slice(b"null");
+        Ok(())
     }
     fn serialize_unit_struct(self, _: &'static str) -> Result<(), Error> {
         self.serialize_unit()
@@ -257,16 +300,17 @@ impl<'p, 'a, W: Write + ?Sized> ser::Serializer for &'p mut Pretty<'a, W> {
         variant: &'static str,
         v: &T,
     ) -> Result<(), Error> {
-        self.variant_open(variant)?;
+        self.variant_open(variant);
         v.serialize(&mut *self)?;
-        self.variant_close()
+        self.variant_close();
+        Ok(())
     }
     fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, Error> {
-        self.open(b"[")?;
+        self.open(b'[');
         Ok(Compound {
             p: self,
             first: true,
-            close: b"]",
+            close: b']',
             variant: false,
         })
     }
@@ -287,21 +331,21 @@ impl<'p, 'a, W: Write + ?Sized> ser::Serializer for &'p mut Pretty<'a, W> {
         variant: &'static str,
         _: usize,
     ) -> Result<Self::SerializeTupleVariant, Error> {
-        self.variant_open(variant)?;
-        self.open(b"[")?;
+        self.variant_open(variant);
+        self.open(b'[');
         Ok(Compound {
             p: self,
             first: true,
-            close: b"]",
+            close: b']',
             variant: true,
         })
     }
     fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, Error> {
-        self.open(b"{")?;
+        self.open(b'{');
         Ok(Compound {
             p: self,
             first: true,
-            close: b"}",
+            close: b'}',
             variant: false,
         })
     }
@@ -315,12 +359,12 @@ impl<'p, 'a, W: Write + ?Sized> ser::Serializer for &'p mut Pretty<'a, W> {
         variant: &'static str,
         _: usize,
     ) -> Result<Self::SerializeStructVariant, Error> {
-        self.variant_open(variant)?;
-        self.open(b"{")?;
+        self.variant_open(variant);
+        self.open(b'{');
         Ok(Compound {
             p: self,
             first: true,
-            close: b"}",
+            close: b'}',
             variant: true,
         })
     }
@@ -376,8 +420,9 @@ impl<W: Write + ?Sized> ser::SerializeMap for Compound<'_, '_, W> {
     type Error = Error;
     fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<(), Error> {
         self.item()?;
-        key.serialize(KeySerializer { w: &mut *self.p.w })?;
-        self.p.w.write_all(b": ").map_err(io)
+        key.serialize(KeySerializer { w: &mut self.p.buf })?;
+        self.p.buf.extend_from_slice(b": ");
+        Ok(())
     }
     fn serialize_value<T: ?Sized + Serialize>(&mut self, v: &T) -> Result<(), Error> {
         v.serialize(&mut *self.p)
@@ -419,23 +464,24 @@ impl<W: Write + ?Sized> ser::SerializeStructVariant for Compound<'_, '_, W> {
 }
 
 /// Map keys as serde_json writes them: strings, and numbers, booleans and chars quoted.
-struct KeySerializer<'a, W: Write + ?Sized> {
-    w: &'a mut W,
+struct KeySerializer<'a> {
+    w: &'a mut Vec<u8>,
 }
 
 fn key_must_be_a_string() -> Error {
     ser::Error::custom("key must be a string")
 }
 
-impl<W: Write + ?Sized> KeySerializer<'_, W> {
+impl KeySerializer<'_> {
     fn quoted<T: Serialize>(self, v: T) -> Result<(), Error> {
-        self.w.write_all(b"\"").map_err(io)?;
+        self.w.push(b'"');
         serde_json::to_writer(&mut *self.w, &v)?;
-        self.w.write_all(b"\"").map_err(io)
+        self.w.push(b'"');
+        Ok(())
     }
 }
 
-impl<W: Write + ?Sized> ser::Serializer for KeySerializer<'_, W> {
+impl ser::Serializer for KeySerializer<'_> {
     type Ok = ();
     type Error = Error;
     type SerializeSeq = Impossible<(), Error>;
@@ -447,10 +493,12 @@ impl<W: Write + ?Sized> ser::Serializer for KeySerializer<'_, W> {
     type SerializeStructVariant = Impossible<(), Error>;
 
     fn serialize_str(self, v: &str) -> Result<(), Error> {
-        string(self.w, v).map_err(io)
+        string(self.w, v);
+        Ok(())
     }
     fn serialize_char(self, v: char) -> Result<(), Error> {
-        string(self.w, v.encode_utf8(&mut [0; 4])).map_err(io)
+        string(self.w, v.encode_utf8(&mut [0; 4]));
+        Ok(())
     }
     fn serialize_unit_variant(self, _: &'static str, _: u32, v: &'static str) -> Result<(), Error> {
         self.serialize_str(v)

@@ -129,6 +129,30 @@ pub fn interpolate(text: &str, env: Env) -> Result<String, Unresolved> {
             capped: false,
         });
     };
+    // Most names resolve: the glob of the template is built only when one does not.
+    let mut out = String::with_capacity(text.len());
+    let mut resolved = true;
+    // The template's length as the slow path would build it (escapes add a byte each).
+    let escapes = |t: &str| t.bytes().filter(|b| b"*?[]{}\\".contains(b)).count();
+    let mut template_len = 0;
+    for part in &parts {
+        let start = out.len();
+        match part {
+            Part::Literal(l) => out.push_str(l),
+            Part::Expr(src) => match eval(src, env) {
+                Ok(v) => out.push_str(&coerce_to_string(&v)),
+                Err(_) => resolved = false,
+            },
+        }
+        template_len += out.len() - start + escapes(out.get(start..).unwrap_or_default());
+        if !resolved || out.len() > MAX_OUTPUT || template_len > MAX_OUTPUT {
+            resolved = false;
+            break;
+        }
+    }
+    if resolved {
+        return Ok(out);
+    }
     let mut out = String::new();
     let mut template = String::new();
     let mut reason: Option<Fail> = None;

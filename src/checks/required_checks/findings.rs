@@ -6,7 +6,7 @@ use super::behaviour::Behaviour;
 use super::contexts::{Analysis, Emitter, Silent, Unresolved};
 use super::hollow;
 use super::patterns::{RequiredPattern, RequiredSet};
-use super::suggest::{Suggester, suggest_all};
+use super::suggest::{Prepared, Suggester, suggest_all, suggest_prepared};
 use super::triggers::Unmet;
 use crate::outcome::Finding;
 
@@ -25,11 +25,7 @@ pub fn evaluate(set: &RequiredSet, a: &Analysis, branch: &str, b: &Behaviour) ->
     }
     let n = set.patterns.len();
     // Which patterns each emitter satisfies, computed once: the rest is lookups.
-    let hits: Vec<Vec<usize>> = a
-        .emitters
-        .iter()
-        .map(|e| set.matching(&e.context))
-        .collect();
+    let hits = matches(set, &a.emitters);
     let mut by_pattern: Vec<Vec<&Emitter>> = vec![Vec::new(); n];
     for (e, h) in a.emitters.iter().zip(&hits) {
         for i in h {
@@ -38,6 +34,78 @@ pub fn evaluate(set: &RequiredSet, a: &Analysis, branch: &str, b: &Behaviour) ->
             }
         }
     }
+    // Patterns nothing emits may become orphans that want the closest emitted contexts: those
+    // are prepared on another core while the rest is worked out here.
+    let likely: Vec<&str> = set
+        .patterns
+        .iter()
+        .zip(&by_pattern)
+        .filter(|(_, e)| e.is_empty())
+        .map(|(p, _)| p.as_str())
+        .collect();
+    if likely.is_empty() {
+        return rest(set, a, branch, b, &rules, by_pattern, &hits, None, out);
+    }
+    std::thread::scope(|scope| {
+        let prepared = scope.spawn(|| {
+            Prepared::new(
+                Suggester::new(a.emitters.iter().map(|e| e.context.as_str())),
+                &likely,
+            )
+        });
+        rest(
+            set,
+            a,
+            branch,
+            b,
+            &rules,
+            by_pattern,
+            &hits,
+            Some(prepared),
+            out,
+        )
+    })
+}
+
+/// Emitters past which matching is split between two cores.
+const SPLIT_MATCHING: usize = 4096;
+
+/// The patterns each emitter's context matches, in emitter order.
+fn matches(set: &RequiredSet, emitters: &[Emitter]) -> Vec<Vec<usize>> {
+    let one = |part: &[Emitter]| -> Vec<Vec<usize>> {
+        part.iter().map(|e| set.matching(&e.context)).collect()
+    };
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if emitters.len() < SPLIT_MATCHING || cores < 2 {
+        return one(emitters);
+    }
+    let (first, second) = emitters.split_at(emitters.len() / 2);
+    std::thread::scope(|scope| {
+        let later = scope.spawn(|| one(second));
+        let mut hits = one(first);
+        hits.extend(
+            later
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
+        );
+        hits
+    })
+}
+
+/// The findings once the matches are known; `prepared` builds the suggestions' index.
+#[allow(clippy::too_many_arguments)]
+fn rest<'a>(
+    set: &RequiredSet,
+    a: &'a Analysis,
+    branch: &str,
+    b: &Behaviour,
+    rules: &hollow::Rules,
+    by_pattern: Vec<Vec<&'a Emitter>>,
+    hits: &[Vec<usize>],
+    prepared: Option<std::thread::ScopedJoinHandle<'_, Prepared<'a>>>,
+    mut out: Vec<Finding>,
+) -> Vec<Finding> {
+    let n = set.patterns.len();
     // Which patterns each unresolved job could post: either glob accepts the other's text. Each
     // job's template is compiled once.
     let mut could: Vec<Vec<&Unresolved>> = vec![Vec::new(); n];
@@ -80,20 +148,26 @@ pub fn evaluate(set: &RequiredSet, a: &Analysis, branch: &str, b: &Behaviour) ->
             a,
             branch,
             b,
-            &rules,
+            rules,
         );
         out.extend(found);
         if suggest {
             wants.push(out.len() - 1);
         }
     }
+    let prepared = prepared.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
     if !wants.is_empty() {
-        let s = Suggester::new(a.emitters.iter().map(|e| e.context.as_str()));
         let subjects: Vec<&str> = wants
             .iter()
             .filter_map(|i| out.get(*i).map(|f| f.subject.as_str()))
             .collect();
-        let all = suggest_all(&s, &subjects);
+        let all = match &prepared {
+            Some(p) => suggest_prepared(p, &subjects),
+            None => suggest_all(
+                &Suggester::new(a.emitters.iter().map(|e| e.context.as_str())),
+                &subjects,
+            ),
+        };
         for (i, suggestions) in wants.iter().zip(all) {
             if let Some(f) = out.get_mut(*i) {
                 f.suggestions = suggestions;
@@ -147,7 +221,7 @@ pub fn evaluate(set: &RequiredSet, a: &Analysis, branch: &str, b: &Behaviour) ->
     let mut extra: Vec<&Emitter> = a
         .emitters
         .iter()
-        .zip(&hits)
+        .zip(hits)
         .filter(|(_, h)| h.is_empty())
         .map(|(e, _)| e)
         .collect();

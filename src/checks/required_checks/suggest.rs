@@ -254,11 +254,48 @@ impl<'a> Suggester<'a> {
     }
 }
 
+/// The trigram postings of some likely orphans, built ahead (on another core while the rest of
+/// the findings are worked out); suggestions for any subset of them reuse it.
+pub struct Prepared<'a> {
+    pub suggester: Suggester<'a>,
+    /// The likely orphans, lower-cased and sorted.
+    covered: Vec<String>,
+    postings: Postings,
+}
+
+impl<'a> Prepared<'a> {
+    pub fn new(s: Suggester<'a>, likely: &[&str]) -> Prepared<'a> {
+        let mut covered: Vec<String> = likely.iter().map(|o| o.to_lowercase()).collect();
+        covered.sort_unstable();
+        covered.dedup();
+        let postings = s.index(&covered);
+        Prepared {
+            suggester: s,
+            covered,
+            postings,
+        }
+    }
+}
+
 /// Suggestions for many orphans, spread over the cores when there are many.
 pub fn suggest_all(s: &Suggester, orphans: &[&str]) -> Vec<Vec<String>> {
     let wants: Vec<String> = orphans.iter().map(|o| o.to_lowercase()).collect();
     let idx = s.index(&wants);
-    let idx = &idx;
+    suggest_with_index(s, &wants, &idx)
+}
+
+/// As [`suggest_all`], with the postings prepared ahead when they cover every orphan (each
+/// trigram's list does not depend on the others indexed, so the answer is the same).
+pub fn suggest_prepared(p: &Prepared, orphans: &[&str]) -> Vec<Vec<String>> {
+    let wants: Vec<String> = orphans.iter().map(|o| o.to_lowercase()).collect();
+    if wants.iter().all(|w| p.covered.binary_search(w).is_ok()) {
+        suggest_with_index(&p.suggester, &wants, &p.postings)
+    } else {
+        suggest_all(&p.suggester, orphans)
+    }
+}
+
+fn suggest_with_index(s: &Suggester, wants: &[String], idx: &Postings) -> Vec<Vec<String>> {
     let threads = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(8);
