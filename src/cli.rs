@@ -630,7 +630,7 @@ pub async fn run(cli: Cli) -> u8 {
     ran.report.fail_on = common.fail_on;
     if cli.action {
         for f in ran.report.findings.iter_mut().filter(|f| f.kind == "usage") {
-            f.message = crate::action::name_inputs(&f.message);
+            f.message = crate::action::name_inputs(&f.message).into();
         }
         for w in &cli.unused_inputs {
             ran.report.findings.push(crate::outcome::Finding::warning(

@@ -1,6 +1,8 @@
 //! The outcome core every check shares: findings, their severity and the one result a run ends
 //! with. The result decides the exit code; nothing else in the crate picks exit codes.
 
+use std::borrow::Cow;
+
 use serde::Serialize;
 
 /// What a run proved, in precedence order: when several apply, the earliest variant wins, so a
@@ -76,7 +78,8 @@ pub struct Finding {
     pub severity: Severity,
     pub kind: &'static str,
     pub subject: String,
-    pub message: String,
+    /// Fixed texts (`emitted but not required`, once per extra context) are not copied.
+    pub message: Cow<'static, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -85,7 +88,7 @@ pub struct Finding {
     pub suggestions: Vec<String>,
     /// Accepted on purpose by a waiver of the config file: shown, not counted.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub waived: Option<Waived>,
+    pub waived: Option<Box<Waived>>,
     #[serde(skip)]
     pub verdict: Verdict,
 }
@@ -103,7 +106,7 @@ impl Finding {
         verdict: Verdict,
         kind: &'static str,
         subject: impl Into<String>,
-        message: impl Into<String>,
+        message: impl Into<Cow<'static, str>>,
     ) -> Self {
         Finding {
             severity,
@@ -119,7 +122,7 @@ impl Finding {
     }
 
     /// A proven problem: error severity, exit 2.
-    pub fn problem(kind: &'static str, subject: impl Into<String>, msg: impl Into<String>) -> Self {
+    pub fn problem(kind: &'static str, subject: impl Into<String>, msg: impl Into<Cow<'static, str>>) -> Self {
         Self::new(Severity::Error, Verdict::Finding, kind, subject, msg)
     }
 
@@ -127,18 +130,18 @@ impl Finding {
     pub fn unverified(
         kind: &'static str,
         subject: impl Into<String>,
-        msg: impl Into<String>,
+        msg: impl Into<Cow<'static, str>>,
     ) -> Self {
         Self::new(Severity::Error, Verdict::Partial, kind, subject, msg)
     }
 
     /// A risk worth a look that does not change the result.
-    pub fn warning(kind: &'static str, subject: impl Into<String>, msg: impl Into<String>) -> Self {
+    pub fn warning(kind: &'static str, subject: impl Into<String>, msg: impl Into<Cow<'static, str>>) -> Self {
         Self::new(Severity::Warning, Verdict::Clean, kind, subject, msg)
     }
 
     /// Information only.
-    pub fn notice(kind: &'static str, subject: impl Into<String>, msg: impl Into<String>) -> Self {
+    pub fn notice(kind: &'static str, subject: impl Into<String>, msg: impl Into<Cow<'static, str>>) -> Self {
         Self::new(Severity::Notice, Verdict::Clean, kind, subject, msg)
     }
 

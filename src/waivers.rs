@@ -28,10 +28,10 @@ pub fn apply(report: &mut Report, waivers: &[Waiver], today: i64) {
         {
             hits += 1;
             if !expired {
-                f.waived = Some(Waived {
+                f.waived = Some(Box::new(Waived {
                     reason: w.reason.clone(),
                     until: w.until.clone(),
-                });
+                }));
                 f.verdict = Verdict::Clean;
             }
         }

@@ -274,7 +274,7 @@ fn annotation(f: &Finding, mode: Mode, style: Style) -> String {
         (Severity::Error, Mode::Advisory) => "warning",
         (s, _) => s.as_str(),
     };
-    let mut msg = f.message.clone();
+    let mut msg = f.message.to_string();
     if let Some(w) = &f.waived {
         msg = match &w.until {
             Some(u) => format!("waived until {u} ({}): {msg}", w.reason),

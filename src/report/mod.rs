@@ -155,7 +155,7 @@ impl Report {
         }
         for x in &mut self.findings {
             x.subject = f(&x.subject);
-            x.message = f(&x.message);
+            x.message = f(&x.message).into();
             x.file = x.file.as_deref().map(&f);
             for s in &mut x.suggestions {
                 *s = f(s);

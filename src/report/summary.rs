@@ -110,7 +110,7 @@ fn render(report: &Report, mode: Mode, verdict: Verdict) -> String {
             .iter()
             .filter(is_notice)
             .take(SECTION_ROWS)
-            .map(|f| vec![f.kind.to_string(), f.subject.clone(), f.message.clone()])
+            .map(|f| vec![f.kind.to_string(), f.subject.clone(), f.message.to_string()])
             .collect();
         let more = n_notices - rows.len();
         let notices = Section {

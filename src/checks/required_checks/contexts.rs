@@ -44,7 +44,7 @@ pub struct Emitter {
 
 impl Emitter {
     pub fn condition_texts(&self) -> Vec<String> {
-        self.conditions.iter().map(|c| c.text.clone()).collect()
+        self.conditions.iter().map(|c| c.text.to_string()).collect()
     }
 }
 

@@ -261,7 +261,7 @@ fn check_pattern(
                 .iter()
                 .flat_map(|e| e.conditions.iter())
                 .filter(|c| c.unmet == Unmet::Waits)
-                .map(|c| c.text.clone())
+                .map(|c| c.text.to_string())
                 .collect();
             out.push(
                 Finding::warning(

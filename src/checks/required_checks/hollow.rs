@@ -70,7 +70,7 @@ impl<'a> Rules<'a> {
         let mut out = Vec::new();
         for c in e.conditions.iter().filter(|c| c.unmet == Unmet::Skips) {
             out.push(Cause {
-                why: c.text.clone(),
+                why: c.text.to_string(),
                 fix: "run the job on every pull request and decide inside its steps, or require a context that always runs".into(),
             });
         }
