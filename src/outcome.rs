@@ -122,7 +122,11 @@ impl Finding {
     }
 
     /// A proven problem: error severity, exit 2.
-    pub fn problem(kind: &'static str, subject: impl Into<String>, msg: impl Into<Cow<'static, str>>) -> Self {
+    pub fn problem(
+        kind: &'static str,
+        subject: impl Into<String>,
+        msg: impl Into<Cow<'static, str>>,
+    ) -> Self {
         Self::new(Severity::Error, Verdict::Finding, kind, subject, msg)
     }
 
@@ -136,12 +140,20 @@ impl Finding {
     }
 
     /// A risk worth a look that does not change the result.
-    pub fn warning(kind: &'static str, subject: impl Into<String>, msg: impl Into<Cow<'static, str>>) -> Self {
+    pub fn warning(
+        kind: &'static str,
+        subject: impl Into<String>,
+        msg: impl Into<Cow<'static, str>>,
+    ) -> Self {
         Self::new(Severity::Warning, Verdict::Clean, kind, subject, msg)
     }
 
     /// Information only.
-    pub fn notice(kind: &'static str, subject: impl Into<String>, msg: impl Into<Cow<'static, str>>) -> Self {
+    pub fn notice(
+        kind: &'static str,
+        subject: impl Into<String>,
+        msg: impl Into<Cow<'static, str>>,
+    ) -> Self {
         Self::new(Severity::Notice, Verdict::Clean, kind, subject, msg)
     }
 

@@ -1,6 +1,6 @@
 //! Every byte of text that reaches the runner's log may come from a workflow file, a remote body
 //! or a container label. The escaping in `report::escape` must keep it data: it can never end the
-//! line it is on or start a workflow command.
+//! line it is on or start a workflow command; the JSON report's strings must be serde_json's.
 #![no_main]
 
 use driftgate::report::escape::{
@@ -50,6 +50,16 @@ fn unescape(s: &str, property: bool) -> String {
 fuzz_target!(|data: &[u8]| {
     let s = String::from_utf8_lossy(data);
     let s = s.as_ref();
+
+    // The JSON report's own string writer: exactly serde_json's bytes, and they read back.
+    let mut json = Vec::new();
+    driftgate::report::pretty::string(&mut json, s);
+    let reference = serde_json::to_string(s).expect("serde_json writes any str");
+    assert_eq!(
+        String::from_utf8_lossy(&json),
+        reference,
+        "pretty::string({s:?}) differs from serde_json"
+    );
 
     // CR and LF are escaped reversibly, as the toolkit does; other unsafe characters are made
     // visible on purpose, so only the rest of the text round-trips.

@@ -7,7 +7,7 @@ pub mod escape;
 mod json;
 pub mod log;
 mod outputs;
-mod pretty;
+pub mod pretty;
 mod redact;
 mod summary;
 
