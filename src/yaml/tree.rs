@@ -209,16 +209,22 @@ pub fn parse(text: &str) -> Result<Node, YamlError> {
                 let Some(f) = b.stack.pop() else {
                     return Err(err(line, "unbalanced YAML structure"));
                 };
-                let value = if f.map {
-                    Value::Map(mapping(f.items, f.line)?)
+                // A merge key drops the `<<` pair and any merged pair an explicit key
+                // overrides: such a mapping's bytes are counted on what it holds.
+                let (value, merged) = if f.map {
+                    let (pairs, merged) = mapping(f.items, f.line)?;
+                    (Value::Map(pairs), merged)
                 } else {
-                    Value::Seq(f.items)
+                    (Value::Seq(f.items), false)
                 };
                 let node = Node {
                     line: f.line,
                     value,
                 };
-                b.push(node, f.anchor, f.size, f.bytes)?;
+                // (Walked for every merged mapping, anchored or not, so that enclosing
+                // mappings' sums stay exact; nesting and nodes are capped, so this is bounded.)
+                let bytes = if merged { scalar_bytes(&node) } else { f.bytes };
+                b.push(node, f.anchor, f.size, bytes)?;
             }
             Event::Alias(id) => {
                 b.aliases += 1;
@@ -284,11 +290,25 @@ fn key_identity(k: &Node) -> (u8, &str) {
     }
 }
 
+/// Scalar bytes of a node's tree (alias copies counted); only for merged mappings, whose
+/// bytes are not the sum of their items'.
+fn scalar_bytes(n: &Node) -> usize {
+    match &n.value {
+        Value::Scalar(s) => s.text.len(),
+        Value::Seq(items) => items.iter().map(scalar_bytes).sum(),
+        Value::Map(pairs) => pairs
+            .iter()
+            .map(|(k, v)| scalar_bytes(k) + scalar_bytes(v))
+            .sum(),
+    }
+}
+
 /// Keys up to which a mapping's duplicates are found by comparing pairs.
 const SMALL_MAPPING: usize = 16;
 
 /// The pairs of a mapping: duplicates refused, merge keys applied.
-fn mapping(items: Vec<Node>, line: usize) -> Result<Vec<(Node, Node)>, YamlError> {
+/// Also says whether a merge key was applied.
+fn mapping(items: Vec<Node>, line: usize) -> Result<(Vec<(Node, Node)>, bool), YamlError> {
     if !items.len().is_multiple_of(2) {
         return Err(err(line, "a mapping key without a value"));
     }
@@ -329,6 +349,7 @@ fn mapping(items: Vec<Node>, line: usize) -> Result<Vec<(Node, Node)>, YamlError
             pairs.push((k, v));
         }
     }
+    let merged = merge.is_some();
     if let Some(m) = merge {
         let sources: Vec<Node> = match m.value {
             Value::Map(_) => vec![m],
@@ -355,7 +376,7 @@ fn mapping(items: Vec<Node>, line: usize) -> Result<Vec<(Node, Node)>, YamlError
             }
         }
     }
-    Ok(pairs)
+    Ok((pairs, merged))
 }
 
 /// The key as the merged map compares it (its decoded value; scalars by text is close enough
@@ -476,6 +497,28 @@ mod tests {
         assert_eq!(txt("z").as_deref(), Some("2"));
         assert!(c.get("<<").is_none());
         assert!(parse("a: {<<: 3}\n").is_err());
+    }
+
+    #[test]
+    fn a_merged_anchor_costs_what_it_holds() {
+        // `b` holds only `k: v` once the explicit key overrides the merged 1 MiB value: each
+        // alias of it costs 2 bytes, not the merge source's megabyte (the budget is 8 MiB).
+        let big = "a".repeat(1 << 20);
+        let doc = format!(
+            "x: &a {{k: \"{big}\"}}\ny: &b {{<<: *a, k: v}}\nz: [{}]\n",
+            ["*b"; 7].join(", ")
+        );
+        let n = parse(&doc).expect("within budget");
+        let z = n.get("z").and_then(Node::seq).expect("z");
+        assert_eq!(z.len(), 7);
+        assert_eq!(z[6].get("k").and_then(Node::text), Some("v"));
+        // Without the override the merged megabyte is what each alias copies.
+        let doc = format!(
+            "x: &a {{k: \"{big}\"}}\ny: &b {{<<: *a}}\nz: [{}]\n",
+            ["*b"; 7].join(", ")
+        );
+        let e = parse(&doc).expect_err("over budget");
+        assert!(e.message.contains("bytes of scalars"), "{e}");
     }
 
     #[test]
