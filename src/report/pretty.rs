@@ -202,6 +202,20 @@ impl<W: Write + ?Sized> Compound<'_, '_, W> {
     }
 }
 
+/// `serialize_<number>` methods that hand the number to `$how`.
+macro_rules! numbers {
+    ($how:ident) => {
+        numbers!($how: serialize_i8 i8, serialize_i16 i16, serialize_i32 i32, serialize_i64 i64,
+            serialize_i128 i128, serialize_u8 u8, serialize_u16 u16, serialize_u32 u32,
+            serialize_u64 u64, serialize_u128 u128, serialize_f32 f32, serialize_f64 f64);
+    };
+    ($how:ident: $($name:ident $t:ty),*) => {
+        $(fn $name(self, v: $t) -> Result<(), Error> {
+            self.$how(v)
+        })*
+    };
+}
+
 impl<'p, 'a, W: Write + ?Sized> ser::Serializer for &'p mut Pretty<'a, W> {
     type Ok = ();
     type Error = Error;
@@ -213,46 +227,12 @@ impl<'p, 'a, W: Write + ?Sized> ser::Serializer for &'p mut Pretty<'a, W> {
     type SerializeStruct = Compound<'p, 'a, W>;
     type SerializeStructVariant = Compound<'p, 'a, W>;
 
+    numbers!(number);
+
     fn serialize_bool(self, v: bool) -> Result<(), Error> {
         let text: &[u8] = if v { b"true" } else { b"false" };
         self.buf.extend_from_slice(text);
         Ok(())
-    }
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        self.number(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        self.number(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        self.number(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        self.number(v)
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), Error> {
-        self.number(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        self.number(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        self.number(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        self.number(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.number(v)
-    }
-    fn serialize_u128(self, v: u128) -> Result<(), Error> {
-        self.number(v)
-    }
-    fn serialize_f32(self, v: f32) -> Result<(), Error> {
-        self.number(v)
-    }
-    fn serialize_f64(self, v: f64) -> Result<(), Error> {
-        self.number(v)
     }
     fn serialize_char(self, v: char) -> Result<(), Error> {
         string(&mut self.buf, v.encode_utf8(&mut [0; 4]));
@@ -382,38 +362,27 @@ impl<W: Write + ?Sized> ser::SerializeSeq for Compound<'_, '_, W> {
     }
 }
 
-impl<W: Write + ?Sized> ser::SerializeTuple for Compound<'_, '_, W> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_element<T: ?Sized + Serialize>(&mut self, v: &T) -> Result<(), Error> {
-        ser::SerializeSeq::serialize_element(self, v)
-    }
-    fn end(self) -> Result<(), Error> {
-        Compound::end(self)
-    }
+/// Tuples of every kind are written as sequences.
+macro_rules! like_seq {
+    ($($tr:ident::$method:ident),*) => {
+        $(impl<W: Write + ?Sized> ser::$tr for Compound<'_, '_, W> {
+            type Ok = ();
+            type Error = Error;
+            fn $method<T: ?Sized + Serialize>(&mut self, v: &T) -> Result<(), Error> {
+                ser::SerializeSeq::serialize_element(self, v)
+            }
+            fn end(self) -> Result<(), Error> {
+                Compound::end(self)
+            }
+        })*
+    };
 }
 
-impl<W: Write + ?Sized> ser::SerializeTupleStruct for Compound<'_, '_, W> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, v: &T) -> Result<(), Error> {
-        ser::SerializeSeq::serialize_element(self, v)
-    }
-    fn end(self) -> Result<(), Error> {
-        Compound::end(self)
-    }
-}
-
-impl<W: Write + ?Sized> ser::SerializeTupleVariant for Compound<'_, '_, W> {
-    type Ok = ();
-    type Error = Error;
-    fn serialize_field<T: ?Sized + Serialize>(&mut self, v: &T) -> Result<(), Error> {
-        ser::SerializeSeq::serialize_element(self, v)
-    }
-    fn end(self) -> Result<(), Error> {
-        Compound::end(self)
-    }
-}
+like_seq!(
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 impl<W: Write + ?Sized> ser::SerializeMap for Compound<'_, '_, W> {
     type Ok = ();
@@ -492,6 +461,8 @@ impl ser::Serializer for KeySerializer<'_> {
     type SerializeStruct = Impossible<(), Error>;
     type SerializeStructVariant = Impossible<(), Error>;
 
+    numbers!(quoted);
+
     fn serialize_str(self, v: &str) -> Result<(), Error> {
         string(self.w, v);
         Ok(())
@@ -511,42 +482,6 @@ impl ser::Serializer for KeySerializer<'_> {
         v.serialize(self)
     }
     fn serialize_bool(self, v: bool) -> Result<(), Error> {
-        self.quoted(v)
-    }
-    fn serialize_i8(self, v: i8) -> Result<(), Error> {
-        self.quoted(v)
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), Error> {
-        self.quoted(v)
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), Error> {
-        self.quoted(v)
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), Error> {
-        self.quoted(v)
-    }
-    fn serialize_i128(self, v: i128) -> Result<(), Error> {
-        self.quoted(v)
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), Error> {
-        self.quoted(v)
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), Error> {
-        self.quoted(v)
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), Error> {
-        self.quoted(v)
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), Error> {
-        self.quoted(v)
-    }
-    fn serialize_u128(self, v: u128) -> Result<(), Error> {
-        self.quoted(v)
-    }
-    fn serialize_f32(self, v: f32) -> Result<(), Error> {
-        self.quoted(v)
-    }
-    fn serialize_f64(self, v: f64) -> Result<(), Error> {
         self.quoted(v)
     }
     fn serialize_bytes(self, _: &[u8]) -> Result<(), Error> {
