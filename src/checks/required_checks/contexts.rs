@@ -353,10 +353,10 @@ fn analyse_file(
     for job in &wf.jobs {
         a.jobs.push(job_facts(file, job));
     }
-    // Legs of one job that post one context are one emitter, counted: emitters of this file
-    // by context hash, compared in full (no key copies).
-    // `heads` holds the latest emitter per hash, `chain` each emitter's predecessor with the same
-    // hash (indexes from `first`), so a lookup allocates nothing.
+    // Legs of one job that post one context are one emitter, counted. This file's emitters are
+    // found by context hash and compared in full: `heads` holds the latest emitter per hash,
+    // `chain` each emitter's predecessor with the same hash (indexes from `first`), so a lookup
+    // copies no key.
     let first = a.emitters.len();
     let mut heads: HashMap<u64, usize> = HashMap::new();
     let mut chain: Vec<Option<usize>> = Vec::new();

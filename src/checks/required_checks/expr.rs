@@ -6,6 +6,8 @@
 //! Anything known only at run time (`vars`, `github` on newer releases, other functions) is
 //! unresolved, with a glob that stands for every name the text could produce.
 
+use std::borrow::Cow;
+
 use super::matrix::Leg;
 use crate::yaml::go::{GoValue, coerce_to_string};
 
@@ -129,60 +131,42 @@ pub fn interpolate(text: &str, env: Env) -> Result<String, Unresolved> {
             capped: false,
         });
     };
-    // Most names resolve: the glob of the template is built only when one does not.
     let mut out = String::with_capacity(text.len());
-    let mut resolved = true;
-    // The template's length as the slow path would build it (escapes add a byte each).
-    let escapes = |t: &str| t.bytes().filter(|b| b"*?[]{}\\".contains(b)).count();
+    // Until a segment fails, the template is `glob_escape(&out)` (escaping goes character by
+    // character), so most names, which resolve, never build it; its length is kept for the cap.
+    let mut template: Option<String> = None;
     let mut template_len = 0;
-    for part in &parts {
-        let start = out.len();
-        match part {
-            Part::Literal(l) => out.push_str(l),
-            Part::Expr(src) => match eval(src, env) {
-                Ok(v) => out.push_str(&coerce_to_string(&v)),
-                Err(_) => resolved = false,
-            },
-        }
-        template_len += out.len() - start + escapes(out.get(start..).unwrap_or_default());
-        if !resolved || out.len() > MAX_OUTPUT || template_len > MAX_OUTPUT {
-            resolved = false;
-            break;
-        }
-    }
-    if resolved {
-        return Ok(out);
-    }
-    let mut out = String::new();
-    let mut template = String::new();
     let mut reason: Option<Fail> = None;
     for part in parts {
-        match part {
-            Part::Literal(l) => {
-                out.push_str(l);
-                template.push_str(&glob_escape(l));
+        let value = match part {
+            Part::Literal(l) => Ok(Cow::Borrowed(l)),
+            Part::Expr(src) => eval(src, env)
+                .map(|v| Cow::Owned(coerce_to_string(&v)))
+                .map_err(|f| (src, f)),
+        };
+        match value {
+            Ok(s) => {
+                out.push_str(&s);
+                if let Some(t) = template.as_mut() {
+                    t.push_str(&glob_escape(&s));
+                }
+                template_len += s.len() + s.chars().filter(|c| glob_special(*c)).count();
             }
-            Part::Expr(src) => match eval(src, env) {
-                Ok(v) => {
-                    let s = coerce_to_string(&v);
-                    template.push_str(&glob_escape(&s));
-                    out.push_str(&s);
-                }
-                Err(f) => {
-                    template.push('*');
-                    let shown = if src.chars().count() > 80 {
-                        format!("{}…", src.chars().take(80).collect::<String>())
-                    } else {
-                        src.to_string()
-                    };
-                    reason.get_or_insert(Fail {
-                        why: format!("`${{{{ {shown} }}}}` {}", f.why),
-                        capped: f.capped,
-                    });
-                }
-            },
+            Err((src, f)) => {
+                template.get_or_insert_with(|| glob_escape(&out)).push('*');
+                template_len += 1;
+                let shown = if src.chars().count() > 80 {
+                    format!("{}…", src.chars().take(80).collect::<String>())
+                } else {
+                    src.to_string()
+                };
+                reason.get_or_insert(Fail {
+                    why: format!("`${{{{ {shown} }}}}` {}", f.why),
+                    capped: f.capped,
+                });
+            }
         }
-        if out.len() > MAX_OUTPUT || template.len() > MAX_OUTPUT {
+        if out.len() > MAX_OUTPUT || template_len > MAX_OUTPUT {
             reason = Some(capped(format!(
                 "the name grows past {MAX_OUTPUT} bytes (driftgate's cap)"
             )));
@@ -192,7 +176,7 @@ pub fn interpolate(text: &str, env: Env) -> Result<String, Unresolved> {
     match reason {
         None => Ok(out),
         Some(f) => Err(Unresolved {
-            template,
+            template: template.unwrap_or_else(|| glob_escape(&out)),
             reason: f.why,
             capped: f.capped,
         }),
@@ -213,11 +197,16 @@ pub fn unknown_template(text: &str) -> String {
     }
 }
 
+/// The characters `glob_escape` puts a backslash before.
+fn glob_special(c: char) -> bool {
+    matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\')
+}
+
 /// Escapes glob metacharacters so a literal text matches only itself.
 pub fn glob_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
-        if matches!(c, '*' | '?' | '[' | ']' | '{' | '}' | '\\') {
+        if glob_special(c) {
             out.push('\\');
         }
         out.push(c);
@@ -621,6 +610,32 @@ mod tests {
             matrix: l,
             empty: &["github", "inputs"],
         }
+    }
+
+    #[test]
+    fn the_template_is_the_escaped_name_up_to_the_first_unknown_part() {
+        let l = leg(&[("os", GoValue::Str("lin*ux".into()))]);
+        let e = interpolate(
+            "a[${{ matrix.os }}] ${{ vars.suffix }} ${{ matrix.os }}",
+            env(&l),
+        )
+        .expect_err("vars are known only at run time");
+        assert_eq!(e.template, "a\\[lin\\*ux\\] * lin\\*ux");
+        assert!(!e.capped);
+        // The cap counts the template too: 40,000 `*` are 80,000 bytes once escaped.
+        let name = format!("{} ${{{{ matrix.os }}}}", "*".repeat(40_000));
+        let e = interpolate(&name, env(&l)).expect_err("over the cap");
+        assert!(e.capped, "{}", e.reason);
+        assert!(e.reason.contains("grows past"), "{}", e.reason);
+        // It stops at the literal that crossed the cap, before the expression after it.
+        let want = glob_escape(&format!("{} ", "*".repeat(40_000)));
+        assert!(e.template == want, "template of {} bytes", e.template.len());
+        // Under the cap the same kind of name resolves.
+        let name = format!("{} ${{{{ matrix.os }}}}", "*".repeat(1_000));
+        assert_eq!(
+            interpolate(&name, env(&l)),
+            Ok(format!("{} lin*ux", "*".repeat(1_000)))
+        );
     }
 
     /// Found by the `expr` fuzz target: a `${{` without any `}}` is no expression for either

@@ -6,7 +6,7 @@ use super::behaviour::Behaviour;
 use super::contexts::{Analysis, Emitter, Silent, Unresolved};
 use super::hollow;
 use super::patterns::{RequiredPattern, RequiredSet};
-use super::suggest::{Prepared, Suggester, suggest_all, suggest_prepared};
+use super::suggest::{Prepared, Suggester, suggest_prepared};
 use super::triggers::Unmet;
 use crate::outcome::Finding;
 
@@ -43,27 +43,145 @@ pub fn evaluate(set: &RequiredSet, a: &Analysis, branch: &str, b: &Behaviour) ->
         .filter(|(_, e)| e.is_empty())
         .map(|(p, _)| p.as_str())
         .collect();
-    if likely.is_empty() {
-        return rest(set, a, branch, b, &rules, by_pattern, &hits, None, out);
-    }
     std::thread::scope(|scope| {
-        let prepared = scope.spawn(|| {
-            Prepared::new(
-                Suggester::new(a.emitters.iter().map(|e| e.context.as_str())),
-                &likely,
-            )
+        let prepared = (!likely.is_empty()).then(|| {
+            scope.spawn(|| {
+                Prepared::new(
+                    Suggester::new(a.emitters.iter().map(|e| e.context.as_str())),
+                    &likely,
+                )
+            })
         });
-        rest(
-            set,
-            a,
-            branch,
-            b,
-            &rules,
-            by_pattern,
-            &hits,
-            Some(prepared),
-            out,
-        )
+        // Which patterns each unresolved job could post: either glob accepts the other's text. Each
+        // job's template is compiled once.
+        let mut could: Vec<Vec<&Unresolved>> = vec![Vec::new(); n];
+        let mut could_any = vec![false; a.unresolved.len()];
+        for (j, u) in a.unresolved.iter().enumerate() {
+            let mut which = set.matching(&u.template);
+            if let Ok(t) = RequiredPattern::new(&u.template) {
+                // Only pattern texts that start with the template's literal prefix can match it.
+                which.extend(
+                    set.starting_with(&t.prefix())
+                        .into_iter()
+                        .filter(|i| set.patterns.get(*i).is_some_and(|p| t.matches(p))),
+                );
+            }
+            which.sort_unstable();
+            which.dedup();
+            could_any[j] = !which.is_empty();
+            for i in which {
+                if let Some(v) = could.get_mut(i) {
+                    v.push(u);
+                }
+            }
+        }
+        let mut silent: Vec<Vec<&Silent>> = vec![Vec::new(); n];
+        for s in &a.silent {
+            for i in set.matching(&s.context) {
+                if let Some(v) = silent.get_mut(i) {
+                    v.push(s);
+                }
+            }
+        }
+        // Findings that name the closest emitted contexts get them afterwards, all at once.
+        let mut wants: Vec<usize> = Vec::new();
+        for (i, text) in set.patterns.iter().enumerate() {
+            let (found, suggest) = check_pattern(
+                text,
+                &by_pattern[i],
+                &could[i],
+                &silent[i],
+                a,
+                branch,
+                b,
+                &rules,
+            );
+            out.extend(found);
+            if suggest {
+                wants.push(out.len() - 1);
+            }
+        }
+        let prepared = prepared.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        if !wants.is_empty() {
+            let subjects: Vec<&str> = wants
+                .iter()
+                .filter_map(|i| out.get(*i).map(|f| f.subject.as_str()))
+                .collect();
+            // `wants` are among `likely`, so the index is prepared; were one not, it is built here.
+            let p = prepared.unwrap_or_else(|| {
+                Prepared::new(
+                    Suggester::new(a.emitters.iter().map(|e| e.context.as_str())),
+                    &[],
+                )
+            });
+            let all = suggest_prepared(&p, &subjects);
+            for (i, suggestions) in wants.iter().zip(all) {
+                if let Some(f) = out.get_mut(*i) {
+                    f.suggestions = suggestions;
+                }
+            }
+        }
+        for b in &a.broken {
+            out.push(
+                Finding::unverified(
+                    "unverifiable",
+                    b.file.clone(),
+                    format!(
+                        "the workflow does not parse ({}); the forge cannot run it, and driftgate cannot tell which contexts it was meant to post",
+                        b.reason
+                    ),
+                )
+                .at(b.file.clone(), b.line),
+            );
+        }
+        for (u, could) in a.unresolved.iter().zip(could_any) {
+            let subject = format!("{} job {}", u.file, u.job);
+            let f = if u.capped {
+                Finding::unverified(
+                    "unverifiable",
+                    subject,
+                    format!("the job's contexts are not computed: {}", u.reason),
+                )
+            } else if could {
+                Finding::unverified(
+                    "unverifiable",
+                    subject,
+                    format!(
+                        "the job's context cannot be computed statically ({}); it could post a required context ({})",
+                        u.reason, u.template
+                    ),
+                )
+            } else {
+                Finding::notice(
+                    "unresolved",
+                    subject,
+                    format!(
+                        "the job's context cannot be computed statically ({}); whatever it posts ({}) matches no required context",
+                        u.reason, u.template
+                    ),
+                )
+            };
+            out.push(f.at(u.file.clone(), Some(u.line)));
+        }
+        out.extend(duplicates(&by_pattern));
+        // One notice per distinct context, from its first emitter; sorted without copying texts.
+        let mut extra: Vec<&Emitter> = a
+            .emitters
+            .iter()
+            .zip(hits)
+            .filter(|(_, h)| h.is_empty())
+            .map(|(e, _)| e)
+            .collect();
+        extra.sort_by(|x, y| x.context.cmp(&y.context));
+        extra.dedup_by(|later, first| later.context == first.context);
+        out.reserve_exact(extra.len());
+        for e in extra {
+            out.push(
+                Finding::notice("extra", e.context.clone(), "emitted but not required")
+                    .at(e.file.clone(), Some(e.line)),
+            );
+        }
+        out
     })
 }
 
@@ -90,151 +208,6 @@ fn matches(set: &RequiredSet, emitters: &[Emitter]) -> Vec<Vec<usize>> {
         );
         hits
     })
-}
-
-/// The findings once the matches are known; `prepared` builds the suggestions' index.
-#[allow(clippy::too_many_arguments)]
-fn rest<'a>(
-    set: &RequiredSet,
-    a: &'a Analysis,
-    branch: &str,
-    b: &Behaviour,
-    rules: &hollow::Rules,
-    by_pattern: Vec<Vec<&'a Emitter>>,
-    hits: &[Vec<usize>],
-    prepared: Option<std::thread::ScopedJoinHandle<'_, Prepared<'a>>>,
-    mut out: Vec<Finding>,
-) -> Vec<Finding> {
-    let n = set.patterns.len();
-    // Which patterns each unresolved job could post: either glob accepts the other's text. Each
-    // job's template is compiled once.
-    let mut could: Vec<Vec<&Unresolved>> = vec![Vec::new(); n];
-    let mut could_any = vec![false; a.unresolved.len()];
-    for (j, u) in a.unresolved.iter().enumerate() {
-        let mut which = set.matching(&u.template);
-        if let Ok(t) = RequiredPattern::new(&u.template) {
-            // Only pattern texts that start with the template's literal prefix can match it.
-            which.extend(
-                set.starting_with(&t.prefix())
-                    .into_iter()
-                    .filter(|i| set.patterns.get(*i).is_some_and(|p| t.matches(p))),
-            );
-        }
-        which.sort_unstable();
-        which.dedup();
-        could_any[j] = !which.is_empty();
-        for i in which {
-            if let Some(v) = could.get_mut(i) {
-                v.push(u);
-            }
-        }
-    }
-    let mut silent: Vec<Vec<&Silent>> = vec![Vec::new(); n];
-    for s in &a.silent {
-        for i in set.matching(&s.context) {
-            if let Some(v) = silent.get_mut(i) {
-                v.push(s);
-            }
-        }
-    }
-    // Findings that name the closest emitted contexts get them afterwards, all at once.
-    let mut wants: Vec<usize> = Vec::new();
-    for (i, text) in set.patterns.iter().enumerate() {
-        let (found, suggest) = check_pattern(
-            text,
-            &by_pattern[i],
-            &could[i],
-            &silent[i],
-            a,
-            branch,
-            b,
-            rules,
-        );
-        out.extend(found);
-        if suggest {
-            wants.push(out.len() - 1);
-        }
-    }
-    let prepared = prepared.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
-    if !wants.is_empty() {
-        let subjects: Vec<&str> = wants
-            .iter()
-            .filter_map(|i| out.get(*i).map(|f| f.subject.as_str()))
-            .collect();
-        let all = match &prepared {
-            Some(p) => suggest_prepared(p, &subjects),
-            None => suggest_all(
-                &Suggester::new(a.emitters.iter().map(|e| e.context.as_str())),
-                &subjects,
-            ),
-        };
-        for (i, suggestions) in wants.iter().zip(all) {
-            if let Some(f) = out.get_mut(*i) {
-                f.suggestions = suggestions;
-            }
-        }
-    }
-    for b in &a.broken {
-        out.push(
-            Finding::unverified(
-                "unverifiable",
-                b.file.clone(),
-                format!(
-                    "the workflow does not parse ({}); the forge cannot run it, and driftgate cannot tell which contexts it was meant to post",
-                    b.reason
-                ),
-            )
-            .at(b.file.clone(), b.line),
-        );
-    }
-    for (u, could) in a.unresolved.iter().zip(could_any) {
-        let subject = format!("{} job {}", u.file, u.job);
-        let f = if u.capped {
-            Finding::unverified(
-                "unverifiable",
-                subject,
-                format!("the job's contexts are not computed: {}", u.reason),
-            )
-        } else if could {
-            Finding::unverified(
-                "unverifiable",
-                subject,
-                format!(
-                    "the job's context cannot be computed statically ({}); it could post a required context ({})",
-                    u.reason, u.template
-                ),
-            )
-        } else {
-            Finding::notice(
-                "unresolved",
-                subject,
-                format!(
-                    "the job's context cannot be computed statically ({}); whatever it posts ({}) matches no required context",
-                    u.reason, u.template
-                ),
-            )
-        };
-        out.push(f.at(u.file.clone(), Some(u.line)));
-    }
-    out.extend(duplicates(&by_pattern));
-    // One notice per distinct context, from its first emitter; sorted without copying texts.
-    let mut extra: Vec<&Emitter> = a
-        .emitters
-        .iter()
-        .zip(hits)
-        .filter(|(_, h)| h.is_empty())
-        .map(|(e, _)| e)
-        .collect();
-    extra.sort_by(|x, y| x.context.cmp(&y.context));
-    extra.dedup_by(|later, first| later.context == first.context);
-    out.reserve_exact(extra.len());
-    for e in extra {
-        out.push(
-            Finding::notice("extra", e.context.clone(), "emitted but not required")
-                .at(e.file.clone(), Some(e.line)),
-        );
-    }
-    out
 }
 
 #[allow(clippy::too_many_arguments)]
