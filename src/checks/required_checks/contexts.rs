@@ -354,7 +354,8 @@ fn analyse_file(
         a.jobs.push(job_facts(file, job));
     }
     // Legs of one job that post one context are one emitter, counted. This file's emitters are
-    // found by context hash and compared in full: `heads` holds the latest emitter per hash,
+    // found by the hash of (context, job, event) and compared in full (so jobs sharing a name
+    // never share a chain): `heads` holds the latest emitter per hash,
     // `chain` each emitter's predecessor with the same hash (indexes from `first`), so a lookup
     // copies no key.
     let first = a.emitters.len();
@@ -379,7 +380,7 @@ fn analyse_file(
                     conditions.extend(named.job_if.clone());
                     conditions.extend(named.condition.clone());
                     let ctx = context(&named.workflow, name, trig.event);
-                    let hash = hasher.hash_one(&ctx);
+                    let hash = hasher.hash_one((&ctx, &named.job, trig.event));
                     let mut at = heads.get(&hash).copied();
                     let earlier = loop {
                         let Some(i) = at else { break None };
