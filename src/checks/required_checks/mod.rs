@@ -264,7 +264,7 @@ async fn check(
     if !required.is_empty() {
         match patterns::RequiredSet::new(&required) {
             Ok(set) => {
-                findings.extend(findings::evaluate(&set, &analysis, &branch, &b));
+                findings::evaluate_into(&set, &analysis, &branch, &b, findings);
                 facts.set = Some(set);
             }
             Err(cap) => findings.push(Finding::unverified(
