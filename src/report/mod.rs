@@ -2,6 +2,7 @@
 //! stdout (stderr with `--json`), the markdown job summary, step outputs and the JSON report.
 //! Checks build a [`Report`]; [`deliver`] writes it everywhere and returns the exit code.
 
+mod behind;
 mod details;
 pub mod escape;
 mod json;
@@ -309,10 +310,10 @@ fn write_report_file(
     path: &std::path::Path,
     redacting: bool,
 ) -> std::io::Result<()> {
-    let written = stream(doc, std::fs::File::create(path)?, redacting)?;
+    let written = stream(doc, path, redacting)?;
     if written > json::MAX_REPORT_BYTES {
         doc.fit()?;
-        stream(doc, std::fs::File::create(path)?, redacting)?;
+        stream(doc, path, redacting)?;
     }
     Ok(())
 }
@@ -333,13 +334,15 @@ fn write_report_to(
 }
 
 /// Writes the report with a final line break through the redaction path; returns its size.
-fn stream(doc: &json::Document, f: std::fs::File, redacting: bool) -> std::io::Result<usize> {
-    let mut w = json::Counted(0, redact::Lines::new(std::io::BufWriter::new(f), redacting));
-    doc.write(&mut w)?;
-    w.write_all(b"\n")?;
-    let n = w.0;
-    w.1.finish()?;
-    Ok(n)
+fn stream(doc: &json::Document, path: &std::path::Path, redacting: bool) -> std::io::Result<usize> {
+    behind::create_file(path, |f| {
+        let mut w = json::Counted(0, redact::Lines::new(f, redacting));
+        doc.write(&mut w)?;
+        w.write_all(b"\n")?;
+        let n = w.0;
+        w.1.finish()?;
+        Ok(n)
+    })
 }
 
 fn append(path: &std::path::Path, text: &str) -> std::io::Result<()> {

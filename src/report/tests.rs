@@ -42,7 +42,7 @@ fn delivery(dir: &std::path::Path) -> Delivery {
     }
 }
 
-fn tempdir(name: &str) -> std::path::PathBuf {
+pub(super) fn tempdir(name: &str) -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("driftgate-report-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
     std::fs::create_dir_all(&d).expect("temp dir");

@@ -65,6 +65,18 @@ pub fn evaluate_into(
                 )
             })
         });
+        // One notice per distinct context, from its first emitter; sorted without copying texts,
+        // on this core while the suggestion index is built on the other (5 and 13 ms on the
+        // 1,000-workflow bench, which used to follow each other).
+        let mut extra: Vec<&Emitter> = a
+            .emitters
+            .iter()
+            .zip(&hits)
+            .filter(|(_, h)| h.is_empty())
+            .map(|(e, _)| e)
+            .collect();
+        extra.sort_by(|x, y| x.context.cmp(&y.context));
+        extra.dedup_by(|later, first| later.context == first.context);
         // Which patterns each unresolved job could post: either glob accepts the other's text. Each
         // job's template is compiled once.
         let mut could: Vec<Vec<&Unresolved>> = vec![Vec::new(); n];
@@ -177,16 +189,6 @@ pub fn evaluate_into(
             out.push(f.at(u.file.clone(), Some(u.line)));
         }
         out.extend(duplicates(&by_pattern));
-        // One notice per distinct context, from its first emitter; sorted without copying texts.
-        let mut extra: Vec<&Emitter> = a
-            .emitters
-            .iter()
-            .zip(hits)
-            .filter(|(_, h)| h.is_empty())
-            .map(|(e, _)| e)
-            .collect();
-        extra.sort_by(|x, y| x.context.cmp(&y.context));
-        extra.dedup_by(|later, first| later.context == first.context);
         out.reserve_exact(extra.len());
         for e in extra {
             out.push(
