@@ -41,7 +41,7 @@ impl Error {
     }
 
     /// The error as a finding, so that fail-closed errors travel through the same reports.
-    pub fn into_finding(self, subject: impl Into<String>) -> Finding {
+    pub fn into_finding(self, subject: impl Into<std::sync::Arc<str>>) -> Finding {
         let verdict = self.verdict();
         Finding::new(
             Severity::Error,

@@ -2,6 +2,7 @@
 //! with. The result decides the exit code; nothing else in the crate picks exit codes.
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -77,11 +78,12 @@ impl Severity {
 pub struct Finding {
     pub severity: Severity,
     pub kind: &'static str,
-    pub subject: String,
+    /// Shared, not copied, where a check holds the same text (an `extra` notice's context).
+    pub subject: Arc<str>,
     /// Fixed texts (`emitted but not required`, once per extra context) are not copied.
     pub message: Cow<'static, str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub file: Option<String>,
+    pub file: Option<Arc<str>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<usize>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -105,7 +107,7 @@ impl Finding {
         severity: Severity,
         verdict: Verdict,
         kind: &'static str,
-        subject: impl Into<String>,
+        subject: impl Into<Arc<str>>,
         message: impl Into<Cow<'static, str>>,
     ) -> Self {
         Finding {
@@ -124,7 +126,7 @@ impl Finding {
     /// A proven problem: error severity, exit 2.
     pub fn problem(
         kind: &'static str,
-        subject: impl Into<String>,
+        subject: impl Into<Arc<str>>,
         msg: impl Into<Cow<'static, str>>,
     ) -> Self {
         Self::new(Severity::Error, Verdict::Finding, kind, subject, msg)
@@ -133,7 +135,7 @@ impl Finding {
     /// Something that could not be verified: error severity, exit 8.
     pub fn unverified(
         kind: &'static str,
-        subject: impl Into<String>,
+        subject: impl Into<Arc<str>>,
         msg: impl Into<Cow<'static, str>>,
     ) -> Self {
         Self::new(Severity::Error, Verdict::Partial, kind, subject, msg)
@@ -142,7 +144,7 @@ impl Finding {
     /// A risk worth a look that does not change the result.
     pub fn warning(
         kind: &'static str,
-        subject: impl Into<String>,
+        subject: impl Into<Arc<str>>,
         msg: impl Into<Cow<'static, str>>,
     ) -> Self {
         Self::new(Severity::Warning, Verdict::Clean, kind, subject, msg)
@@ -151,13 +153,13 @@ impl Finding {
     /// Information only.
     pub fn notice(
         kind: &'static str,
-        subject: impl Into<String>,
+        subject: impl Into<Arc<str>>,
         msg: impl Into<Cow<'static, str>>,
     ) -> Self {
         Self::new(Severity::Notice, Verdict::Clean, kind, subject, msg)
     }
 
-    pub fn at(mut self, file: impl Into<String>, line: Option<usize>) -> Self {
+    pub fn at(mut self, file: impl Into<Arc<str>>, line: Option<usize>) -> Self {
         self.file = Some(file.into());
         self.line = line;
         self

@@ -122,14 +122,14 @@ fn check(row: &Row, at: &str) -> Vec<String> {
     };
     compare(
         "emitted",
-        set(a.emitters.iter().map(|e| e.context.as_str())),
+        set(a.emitters.iter().map(|e| &*e.context)),
         set(row.emits.iter().copied()),
     );
     // A context is conditional when every job that posts it may not post it.
-    let conditional = a.emitters.iter().map(|e| e.context.as_str()).filter(|c| {
+    let conditional = a.emitters.iter().map(|e| &*e.context).filter(|c| {
         a.emitters
             .iter()
-            .filter(|e| e.context == *c)
+            .filter(|e| &*e.context == *c)
             .all(|e| !e.conditions.is_empty())
     });
     compare(

@@ -106,7 +106,7 @@ struct Run {
 
 impl Run {
     fn emitted(&self) -> BTreeSet<&str> {
-        self.a.emitters.iter().map(|e| e.context.as_str()).collect()
+        self.a.emitters.iter().map(|e| &*e.context).collect()
     }
 
     fn emits(&self, context: &str) -> bool {
@@ -120,7 +120,7 @@ impl Run {
             .a
             .emitters
             .iter()
-            .filter(|e| e.context == context)
+            .filter(|e| &*e.context == context)
             .collect();
         assert!(
             !es.is_empty(),
@@ -141,7 +141,7 @@ impl Run {
             .a
             .emitters
             .iter()
-            .filter(|e| e.context == context)
+            .filter(|e| &*e.context == context)
             .collect();
         assert!(!es.is_empty(), "{context:?} is not emitted");
         assert!(
@@ -166,8 +166,8 @@ impl Run {
         self.a
             .emitters
             .iter()
-            .filter(|e| e.file == path)
-            .map(|e| e.context.as_str())
+            .filter(|e| &*e.file == path)
+            .map(|e| &*e.context)
             .collect()
     }
 
@@ -354,7 +354,7 @@ fn forgejo_forgejo() {
         r.a.emitters
             .iter()
             .filter(|e| e.context.starts_with("issue-labels / "))
-            .map(|e| e.file.as_str())
+            .map(|e| &*e.file)
             .collect();
     assert_eq!(
         issue_labels,
@@ -382,8 +382,8 @@ fn forgejo_runner() {
     let debug: BTreeSet<&str> =
         r.a.emitters
             .iter()
-            .filter(|e| e.context == "cascade / debug (pull_request_target)")
-            .map(|e| e.file.as_str())
+            .filter(|e| &*e.context == "cascade / debug (pull_request_target)")
+            .map(|e| &*e.file)
             .collect();
     assert_eq!(
         debug,

@@ -211,7 +211,7 @@ fn hollow_and_conditional_per_release() {
             let f = evaluate(&set, &a, "main", &b);
             let of = |kind: &str| {
                 f.iter()
-                    .filter(|x| x.kind == kind && x.subject == row.required)
+                    .filter(|x| x.kind == kind && &*x.subject == row.required)
                     .map(|x| x.message.clone())
                     .collect::<Vec<_>>()
             };
@@ -276,7 +276,7 @@ fn legs_of_one_job_posting_one_context_are_a_duplicate() {
         let f = evaluate(&set, &a, "main", &b);
         let dup: Vec<_> = f.iter().filter(|x| x.kind == "duplicate").collect();
         assert_eq!(dup.len(), 1, "{at}: {f:#?}");
-        assert_eq!(dup[0].subject, required);
+        assert_eq!(&*dup[0].subject, required);
         assert!(
             dup[0].message.contains(&format!("{legs} matrix legs")),
             "{at}: {}",

@@ -73,7 +73,7 @@ fn render(report: &Report, mode: Mode, verdict: Verdict) -> String {
             if let Some(file) = &f.file {
                 let at = match f.line {
                     Some(l) => format!("{file}:{l}"),
-                    None => file.clone(),
+                    None => file.to_string(),
                 };
                 msg.push_str(&format!(" ({})", md(&at)));
             }
@@ -110,7 +110,13 @@ fn render(report: &Report, mode: Mode, verdict: Verdict) -> String {
             .iter()
             .filter(is_notice)
             .take(SECTION_ROWS)
-            .map(|f| vec![f.kind.to_string(), f.subject.clone(), f.message.to_string()])
+            .map(|f| {
+                vec![
+                    f.kind.to_string(),
+                    f.subject.to_string(),
+                    f.message.to_string(),
+                ]
+            })
             .collect();
         let more = n_notices - rows.len();
         let notices = Section {

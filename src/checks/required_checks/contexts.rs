@@ -11,6 +11,7 @@ use foldhash::{HashMap, HashMapExt};
 use std::cell::RefCell;
 use std::hash::BuildHasher;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use super::behaviour::{Behaviour, MatrixNaming, Reusable, WorkflowName};
 use super::expr::{self, Env, glob_escape};
@@ -29,8 +30,10 @@ pub const MAX_CONTEXTS: usize = 1_000_000;
 /// A context some job posts on pull requests into the branch.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Emitter {
-    pub context: String,
-    pub file: String,
+    /// Shared with the `extra` notice of a context nothing requires.
+    pub context: Arc<str>,
+    /// One text per workflow file, shared by its emitters and their notices.
+    pub file: Arc<str>,
     pub line: usize,
     pub job: String,
     pub event: &'static str,
@@ -113,6 +116,13 @@ pub struct Analysis {
 /// Builds the context string as the forge does (`fmt.Sprintf`, then trimmed on storage).
 pub fn context(workflow: &str, job: &str, event: &str) -> String {
     let mut s = String::with_capacity(workflow.len() + job.len() + event.len() + 5);
+    context_into(&mut s, workflow, job, event);
+    s
+}
+
+/// [`context`], into `s` (cleared first).
+fn context_into(s: &mut String, workflow: &str, job: &str, event: &str) {
+    s.clear();
     s.push_str(workflow);
     s.push_str(" / ");
     s.push_str(job);
@@ -120,9 +130,10 @@ pub fn context(workflow: &str, job: &str, event: &str) -> String {
     s.push_str(event);
     s.push(')');
     // Go's `strings.TrimSpace`; the end is `)`, so only the start can need it.
-    match s.find(|c: char| !c.is_whitespace()) {
-        Some(0) | None => s,
-        Some(n) => s.split_off(n),
+    if let Some(n) = s.find(|c: char| !c.is_whitespace())
+        && n > 0
+    {
+        s.drain(..n);
     }
 }
 
@@ -188,29 +199,30 @@ fn analyse_on(
         return a;
     }
     // Files are parsed and named on every core, each worker with its own called-workflow cache,
-    // then merged in file order. The global cap is shared as the workers go, so hostile input
-    // stops early on every core; the merge then applies it exactly as one pass in file order
-    // would, analysing a file again only where the two budgets differ near the cap.
+    // then merged in file order. Each worker takes the next file not yet taken, so a core that
+    // drew small files is not left idle. The global cap is shared as the workers go, so hostile
+    // input stops early on every core; the merge then applies it exactly as one pass in file
+    // order would, analysing a file again only where the two budgets differ near the cap.
     let spent = std::sync::atomic::AtomicUsize::new(0);
-    let chunk = files.len().div_ceil(workers);
-    let parts: Vec<Vec<(usize, Analysis)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = files
-            .chunks(chunk)
-            .map(|part| {
-                let spent = &spent;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let done: Vec<Vec<(usize, usize, Analysis)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                let (spent, next) = (&spent, &next);
                 scope.spawn(move || {
+                    use std::sync::atomic::Ordering::Relaxed;
                     let ctx = Ctx::new(files, b, branch);
-                    part.iter()
-                        .map(|file| {
-                            use std::sync::atomic::Ordering::Relaxed;
-                            let used = spent.load(Relaxed);
-                            let budget =
-                                MAX_CONTEXTS_PER_FILE.min(MAX_CONTEXTS.saturating_sub(used));
-                            let mut one = Analysis::default();
-                            spent.fetch_add(one_file(file, &ctx, budget, &mut one), Relaxed);
-                            (budget, one)
-                        })
-                        .collect()
+                    let mut mine = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Relaxed);
+                        let Some(file) = files.get(i) else { break };
+                        let used = spent.load(Relaxed);
+                        let budget = MAX_CONTEXTS_PER_FILE.min(MAX_CONTEXTS.saturating_sub(used));
+                        let mut one = Analysis::default();
+                        spent.fetch_add(one_file(file, &ctx, budget, &mut one), Relaxed);
+                        mine.push((i, budget, one));
+                    }
+                    mine
                 })
             })
             .collect();
@@ -219,21 +231,29 @@ fn analyse_on(
             .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     });
+    let mut parts: Vec<Option<(usize, Analysis)>> = Vec::new();
+    parts.resize_with(files.len(), || None);
+    for (i, used, one) in done.into_iter().flatten() {
+        if let Some(slot) = parts.get_mut(i) {
+            *slot = Some((used, one));
+        }
+    }
     // Reserved at once: growing by doubling would hold twice the contexts at the peak.
     let size = |f: fn(&Analysis) -> usize| parts.iter().flatten().map(|(_, o)| f(o)).sum();
     a.emitters.reserve_exact(size(|o| o.emitters.len()));
     a.silent.reserve_exact(size(|o| o.silent.len()));
     a.jobs.reserve_exact(size(|o| o.jobs.len()));
-    for (file, (used, one)) in files.iter().zip(parts.into_iter().flatten()) {
+    for (file, part) in files.iter().zip(parts) {
         let budget = MAX_CONTEXTS_PER_FILE.min(MAX_CONTEXTS.saturating_sub(total));
-        let count = one.emitters.len() + one.unresolved.len() + one.silent.len();
-        // Near the cap a worker's budget differs from the one pass's: the cut, or the reason
-        // given for it, could differ, so the file is analysed again with the exact budget.
-        if used != budget {
-            total += one_file(file, &ctx, budget, &mut a);
-        } else {
-            total += count;
-            a.append(one);
+        match part {
+            Some((used, one)) if used == budget => {
+                total += one.emitters.len() + one.unresolved.len() + one.silent.len();
+                a.append(one);
+            }
+            // Near the cap a worker's budget differs from the one pass's: the cut, or the
+            // reason given for it, could differ, so the file is analysed again with the exact
+            // budget.
+            _ => total += one_file(file, &ctx, budget, &mut a),
         }
     }
     a
@@ -361,6 +381,9 @@ fn analyse_file(
     let first = a.emitters.len();
     let mut heads: HashMap<u64, usize> = HashMap::new();
     let mut chain: Vec<Option<usize>> = Vec::new();
+    // Each context is named in this buffer and copied out only when it is new.
+    let mut ctx_text = String::new();
+    let path: Arc<str> = file.path.as_str().into();
     let hasher = foldhash::fast::RandomState::default();
     for trig in &trigs {
         for named in &list {
@@ -379,14 +402,15 @@ fn analyse_file(
                     };
                     conditions.extend(named.job_if.clone());
                     conditions.extend(named.condition.clone());
-                    let ctx = context(&named.workflow, name, trig.event);
-                    let hash = hasher.hash_one((&ctx, &named.job, trig.event));
+                    context_into(&mut ctx_text, &named.workflow, name, trig.event);
+                    let ctx = ctx_text.as_str();
+                    let hash = hasher.hash_one((ctx, &named.job, trig.event));
                     let mut at = heads.get(&hash).copied();
                     let earlier = loop {
                         let Some(i) = at else { break None };
                         match a.emitters.get(first + i) {
                             Some(e)
-                                if e.context == ctx
+                                if *e.context == *ctx
                                     && e.job == named.job
                                     && e.event == trig.event =>
                             {
@@ -404,8 +428,8 @@ fn analyse_file(
                         None => {
                             chain.push(heads.insert(hash, a.emitters.len() - first));
                             a.emitters.push(Emitter {
-                                context: ctx,
-                                file: file.path.clone(),
+                                context: ctx.into(),
+                                file: Arc::clone(&path),
                                 line: named.line,
                                 job: named.job.clone(),
                                 event: trig.event,

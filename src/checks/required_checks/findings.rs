@@ -32,7 +32,7 @@ pub fn evaluate_into(
     for (text, e) in &set.invalid {
         out.push(Finding::problem(
             "invalid-pattern",
-            text,
+            text.as_str(),
             format!("the required context is not a valid glob ({e}); the forge cannot match it, so pull requests wait for it"),
         ));
     }
@@ -60,7 +60,7 @@ pub fn evaluate_into(
         let prepared = (!likely.is_empty()).then(|| {
             scope.spawn(|| {
                 Prepared::new(
-                    Suggester::new(a.emitters.iter().map(|e| e.context.as_str())),
+                    Suggester::new(a.emitters.iter().map(|e| &*e.context)),
                     &likely,
                 )
             })
@@ -130,14 +130,11 @@ pub fn evaluate_into(
         if !wants.is_empty() {
             let subjects: Vec<&str> = wants
                 .iter()
-                .filter_map(|i| out.get(*i).map(|f| f.subject.as_str()))
+                .filter_map(|i| out.get(*i).map(|f| &*f.subject))
                 .collect();
             // `wants` are among `likely`, so the index is prepared; were one not, it is built here.
             let p = prepared.unwrap_or_else(|| {
-                Prepared::new(
-                    Suggester::new(a.emitters.iter().map(|e| e.context.as_str())),
-                    &[],
-                )
+                Prepared::new(Suggester::new(a.emitters.iter().map(|e| &*e.context)), &[])
             });
             let all = suggest_prepared(&p, &subjects);
             for (i, suggestions) in wants.iter().zip(all) {
@@ -368,7 +365,7 @@ fn could_be_scoped(pattern: &str) -> bool {
 fn duplicates(by_pattern: &[Vec<&Emitter>]) -> Vec<Finding> {
     let mut by_context: BTreeMap<&str, Vec<&Emitter>> = BTreeMap::new();
     for e in by_pattern.iter().flatten() {
-        let v = by_context.entry(e.context.as_str()).or_default();
+        let v = by_context.entry(&*e.context).or_default();
         if !v.iter().any(|x| std::ptr::eq(*x, *e)) {
             v.push(e);
         }
@@ -378,7 +375,7 @@ fn duplicates(by_pattern: &[Vec<&Emitter>]) -> Vec<Finding> {
         .filter_map(|(ctx, emitters)| {
             let jobs: BTreeSet<(&str, &str)> = emitters
                 .iter()
-                .map(|e| (e.file.as_str(), e.job.as_str()))
+                .map(|e| (&*e.file, e.job.as_str()))
                 .collect();
             let legs: Vec<String> = emitters
                 .iter()

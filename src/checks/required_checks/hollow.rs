@@ -74,7 +74,7 @@ impl<'a> Rules<'a> {
                 fix: "run the job on every pull request and decide inside its steps, or require a context that always runs".into(),
             });
         }
-        let Some(job) = self.jobs.get(&(e.file.as_str(), e.job.as_str())) else {
+        let Some(job) = self.jobs.get(&(&*e.file, e.job.as_str())) else {
             return out;
         };
         out.extend(self.job_causes(job, e.event, &mut Vec::new()));
@@ -152,9 +152,7 @@ impl<'a> Rules<'a> {
         let by_job = self.emitters.get_or_init(|| {
             let mut m: HashMap<(&'a str, &'a str), Vec<&'a Emitter>> = HashMap::default();
             for e in self.all {
-                m.entry((e.file.as_str(), e.job.as_str()))
-                    .or_default()
-                    .push(e);
+                m.entry((&*e.file, e.job.as_str())).or_default().push(e);
             }
             m
         });

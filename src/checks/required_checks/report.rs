@@ -79,7 +79,7 @@ pub(super) fn build(f: Facts, findings: Vec<Finding>) -> Report {
     let nobody = BTreeSet::new();
     let mut status: HashMap<&str, &str> = HashMap::new();
     for x in r.findings.iter().filter(|x| x.kind != "extra") {
-        status.entry(x.subject.as_str()).or_insert(x.kind);
+        status.entry(&*x.subject).or_insert(x.kind);
     }
     let mut required = Section::new(
         "Required contexts",
@@ -105,7 +105,7 @@ pub(super) fn build(f: Facts, findings: Vec<Finding>) -> Report {
         &["context", "file", "job", "conditional"],
         a.emitters.iter().map(|e| {
             vec![
-                e.context.clone(),
+                e.context.to_string(),
                 format!("{}:{}", e.file, e.line),
                 e.job.clone(),
                 if e.conditions.is_empty() { "no" } else { "yes" }.into(),

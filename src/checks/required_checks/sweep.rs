@@ -158,8 +158,8 @@ fn combine(results: &[RepoResult], s: &Sweep) -> Report {
         for f in &res.report.findings {
             let mut f: Finding = f.clone();
             // A finding about the repository itself already names it.
-            if f.subject != res.repo {
-                f.subject = format!("{}: {}", res.repo, f.subject);
+            if *f.subject != *res.repo {
+                f.subject = format!("{}: {}", res.repo, f.subject).into();
             }
             r.findings.push(f);
         }
