@@ -149,32 +149,37 @@ fn workflow_part(lower: &str) -> &str {
 }
 
 /// Every trigram of characters in `lower`, packed 21 bits per character, in text order.
-fn trigrams(lower: &str) -> impl Iterator<Item = u64> + '_ {
+fn trigrams(lower: &str) -> Vec<u64> {
+    let mut out = Vec::with_capacity(lower.len());
+    for_each_trigram(lower, |t| out.push(t));
+    out
+}
+
+/// Calls `f` with every trigram of `lower`, as [`trigrams`] lists them. This is the suggestion
+/// index's inner loop (every context of a run): an ASCII text's characters are its bytes, which
+/// need no decoding.
+fn for_each_trigram(lower: &str, mut f: impl FnMut(u64)) {
+    const MASK: u64 = (1u64 << 63) - 1;
     let mut window = 0u64;
-    let pack = move |(n, c): (usize, u64)| {
-        window = ((window << 21) | c) & ((1u64 << 63) - 1);
-        (n >= 2).then_some(window)
-    };
-    // An ASCII text's characters are its bytes, which need no decoding.
-    let (ascii, other) = if lower.is_ascii() {
-        (
-            Some(lower.bytes().map(u64::from).enumerate().filter_map(pack)),
-            None,
-        )
+    if lower.is_ascii() {
+        for (n, c) in lower.bytes().enumerate() {
+            window = ((window << 21) | u64::from(c)) & MASK;
+            if n >= 2 {
+                f(window);
+            }
+        }
     } else {
-        (
-            None,
-            Some(lower.chars().map(u64::from).enumerate().filter_map(pack)),
-        )
-    };
-    ascii
-        .into_iter()
-        .flatten()
-        .chain(other.into_iter().flatten())
+        for (n, c) in lower.chars().enumerate() {
+            window = ((window << 21) | u64::from(c)) & MASK;
+            if n >= 2 {
+                f(window);
+            }
+        }
+    }
 }
 
 fn trigrams_of(lower: &str) -> Vec<u64> {
-    let mut out: Vec<u64> = trigrams(lower).collect();
+    let mut out = trigrams(lower);
     out.sort_unstable();
     out.dedup();
     out
@@ -228,7 +233,7 @@ impl<'a> Suggester<'a> {
         let mut dropped = vec![false; keys.len()];
         // Most trigrams of the contexts are none of the orphans': a bit per hash bucket says so
         // without the binary search (a 2,000-context run looked up 70,000 trigrams for 2 orphans).
-        let mut maybe = vec![0u64; BLOOM_WORDS];
+        let mut maybe = Box::new([0u64; BLOOM_WORDS]);
         for &t in &keys {
             let b = bucket(t);
             if let Some(w) = maybe.get_mut(b / 64) {
@@ -236,13 +241,13 @@ impl<'a> Suggester<'a> {
             }
         }
         for (i, (_, lower)) in self.contexts.iter().enumerate() {
-            for t in trigrams(lower) {
+            for_each_trigram(lower, |t| {
                 let b = bucket(t);
                 if maybe.get(b / 64).is_none_or(|w| w & (1 << (b % 64)) == 0) {
-                    continue;
+                    return;
                 }
                 let Ok(k) = keys.binary_search(&t) else {
-                    continue;
+                    return;
                 };
                 if let (Some(list), Some(gone)) = (lists.get_mut(k), dropped.get_mut(k))
                     && !*gone
@@ -254,7 +259,7 @@ impl<'a> Suggester<'a> {
                         *gone = true;
                     }
                 }
-            }
+            });
         }
         Postings { keys, lists }
     }
@@ -435,7 +440,7 @@ mod tests {
                 .windows(3)
                 .map(|w| w.iter().fold(0u64, |acc, c| (acc << 21) | *c as u64))
                 .collect();
-            prop_assert_eq!(trigrams(&t).collect::<Vec<_>>(), by_chars);
+            prop_assert_eq!(trigrams(&t), by_chars);
         }
     }
 
