@@ -33,13 +33,15 @@ const MI_OPTION_PURGE_DELAY: std::ffi::c_int = 15;
 /// of each is used. With them the 1,000-workflow bench peaked at 43 MiB instead of 32.5 MiB
 /// and spent a sixth of its time zeroing pages; `--version` took 8.0 MiB instead of 4.6 MiB.
 /// mimalloc's `no_thp` feature (Cargo.toml) stops it asking for them (`madvise`); the process
-/// flag set here keeps kernels set to `always` from giving them anyway.
+/// flag set here keeps kernels set to `always` from giving them anyway (children such as the
+/// `ssh` relay inherit it, which does them no harm).
 fn tune_allocator() {
     // SAFETY: setting an option is thread-safe in mimalloc and takes plain integers; the
     // prctl takes integers and changes only this process's THP flag (ignored where unknown).
     unsafe {
         mi_option_set(MI_OPTION_ARENA_EAGER_COMMIT, 0);
         mi_option_set(MI_OPTION_PURGE_DELAY, 0);
+        #[cfg(target_os = "linux")]
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
 }

@@ -297,12 +297,6 @@ pub fn deliver(
     if !problems.is_empty() || !human_ok || !machine_ok {
         final_verdict = final_verdict.combine(Verdict::Usage);
     }
-    // Freeing a large report (the 1,000-workflow bench: 70,000 findings and contexts) took
-    // 4 ms; on its own thread it overlaps with what follows, and the exit does not wait for it.
-    // Without a thread to spare, the report is freed here as before.
-    let _ = std::thread::Builder::new()
-        .name("report-free".into())
-        .spawn(move || drop(report));
     match delivery.mode {
         Mode::Advisory => 0,
         Mode::Assert | Mode::Issue => final_verdict.exit_code(),
