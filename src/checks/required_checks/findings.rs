@@ -56,15 +56,14 @@ pub fn evaluate_into(
         .filter(|(_, e)| e.is_empty())
         .map(|(p, _)| p.as_str())
         .collect();
+    let prepare = |likely: &[&str]| {
+        Prepared::new(
+            Suggester::new(a.emitters.iter().map(|e| &*e.context)),
+            likely,
+        )
+    };
     std::thread::scope(|scope| {
-        let prepared = (!likely.is_empty()).then(|| {
-            scope.spawn(|| {
-                Prepared::new(
-                    Suggester::new(a.emitters.iter().map(|e| &*e.context)),
-                    &likely,
-                )
-            })
-        });
+        let prepared = (!likely.is_empty()).then(|| scope.spawn(|| prepare(&likely)));
         // One notice per distinct context, from its first emitter; sorted without copying texts,
         // on this core while the suggestion index is built on the other (5 and 13 ms on the
         // 1,000-workflow bench, which used to follow each other).
@@ -133,9 +132,7 @@ pub fn evaluate_into(
                 .filter_map(|i| out.get(*i).map(|f| &*f.subject))
                 .collect();
             // `wants` are among `likely`, so the index is prepared; were one not, it is built here.
-            let p = prepared.unwrap_or_else(|| {
-                Prepared::new(Suggester::new(a.emitters.iter().map(|e| &*e.context)), &[])
-            });
+            let p = prepared.unwrap_or_else(|| prepare(&[]));
             let all = suggest_prepared(&p, &subjects);
             for (i, suggestions) in wants.iter().zip(all) {
                 if let Some(f) = out.get_mut(*i) {
