@@ -1044,40 +1044,22 @@ struct TlsServer {
 
 impl TlsServer {
     fn start(pki: &Pki, root: TempDir) -> TlsServer {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("bind")
-            .local_addr()
-            .expect("addr")
-            .port();
         let cert = pki.dir.join("server.pem");
         let key = pki.dir.join("server.key");
-        let child = Command::new("openssl")
-            .args(["s_server", "-WWW", "-quiet", "-accept"])
-            .arg(format!("127.0.0.1:{port}"))
-            .arg("-cert")
-            .arg(&cert)
-            .arg("-key")
-            .arg(&key)
-            .current_dir(&root.path)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn openssl s_server");
-        let server = TlsServer {
+        let (child, port) = support::s_server::start(
+            &root.path,
+            &[
+                "-cert".as_ref(),
+                cert.as_os_str(),
+                "-key".as_ref(),
+                key.as_os_str(),
+            ],
+        );
+        TlsServer {
             url: format!("https://127.0.0.1:{port}"),
             child,
             _root: root,
-        };
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "openssl s_server did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
         }
-        server
     }
 }
 

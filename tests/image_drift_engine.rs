@@ -17,6 +17,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+#[path = "support/s_server.rs"]
+mod s_server;
+
 /// The engine client's cap on an answer (`MAX_BODY_BYTES` in src/checks/image_drift/engine.rs).
 const CAP: u64 = 64 * 1024 * 1024;
 /// What the "huge" answers offer: 2.5 GiB, as in the report that started this.
@@ -641,31 +644,11 @@ impl TlsEngine {
         // `s_server -WWW` serves the request path, query included, as a file name.
         w(&format!("www{CONTAINERS}"), "[]");
         w(&format!("www{IMAGES}"), "[]");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .expect("bind")
-            .local_addr()
-            .expect("addr")
-            .port();
-        let server = Command::new("openssl")
-            .args(["s_server", "-WWW", "-quiet", "-Verify", "1", "-accept"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["-cert", "../server.pem", "-key", "../server.key"])
-            .args(["-CAfile", "../certs/ca.pem"])
-            .current_dir(dir.join("www"))
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn openssl s_server");
+        #[rustfmt::skip]
+        let args = ["-Verify", "1", "-cert", "../server.pem", "-key", "../server.key",
+                    "-CAfile", "../certs/ca.pem"].map(std::ffi::OsStr::new);
+        let (server, port) = s_server::start(&dir.join("www"), &args);
         let engine = TlsEngine { dir, port, server };
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "openssl s_server did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
         Some(engine)
     }
 

@@ -6,6 +6,7 @@ pub mod docker;
 pub mod fake_forge;
 pub mod limits;
 pub mod registry;
+pub mod s_server;
 pub mod stateful_forge;
 
 /// A Gitea workflow posting `CI / build` and `CI / lint` on push and pull_request, shared by the

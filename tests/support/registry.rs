@@ -47,6 +47,8 @@ impl Drop for Registry {
     }
 }
 
+/// A port that was free a moment ago. Another listener can take it before the registry binds
+/// it; `start` then sees the registry exit, or answer without its API header, and tries again.
 pub fn free_port() -> u16 {
     let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     l.local_addr().expect("addr").port()
@@ -60,11 +62,7 @@ pub fn start(name: &str, basic: Option<(&str, &str)>) -> Option<Registry> {
         std::env::temp_dir().join(format!("driftgate-registry-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("data")).expect("dir");
-    let port = free_port();
-    let mut config = format!(
-        "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n",
-        dir.join("data").display()
-    );
+    let mut auth = String::new();
     if let Some((user, pass)) = basic {
         let out = Command::new(htpasswd.expect("htpasswd"))
             .args(["-Bbn", user, pass])
@@ -72,31 +70,69 @@ pub fn start(name: &str, basic: Option<(&str, &str)>) -> Option<Registry> {
             .expect("htpasswd");
         assert!(out.status.success(), "htpasswd failed");
         std::fs::write(dir.join("htpasswd"), &out.stdout).expect("write htpasswd");
-        config.push_str(&format!(
+        auth = format!(
             "auth:\n  htpasswd:\n    realm: basic-realm\n    path: {}\n",
             dir.join("htpasswd").display()
-        ));
+        );
     }
-    std::fs::write(dir.join("config.yml"), config).expect("config");
-    let child = Command::new(bin)
-        .arg("serve")
-        .arg(dir.join("config.yml"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start docker-registry");
-    let reg = Registry {
-        child,
-        addr: format!("127.0.0.1:{port}"),
-        dir,
-    };
-    // Ready when the port accepts connections.
-    let deadline = Instant::now() + Duration::from_secs(15);
-    while Instant::now() < deadline {
-        if std::net::TcpStream::connect(&reg.addr).is_ok() {
+    for _ in 0..5 {
+        let port = free_port();
+        let config = format!(
+            "version: 0.1\nlog:\n  level: error\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:{port}\n{auth}",
+            dir.join("data").display()
+        );
+        std::fs::write(dir.join("config.yml"), config).expect("config");
+        let child = Command::new(&bin)
+            .arg("serve")
+            .arg(dir.join("config.yml"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start docker-registry");
+        let mut reg = Registry {
+            child,
+            addr: format!("127.0.0.1:{port}"),
+            dir: dir.clone(),
+        };
+        if reg.ready() {
             return Some(reg);
         }
-        std::thread::sleep(Duration::from_millis(100));
+        // Dropping `reg` would remove the folder the next try needs.
+        let _ = reg.child.kill();
+        let _ = reg.child.wait();
+        std::mem::forget(reg);
     }
-    panic!("docker-registry did not listen on {} within 15 s", reg.addr);
+    let _ = std::fs::remove_dir_all(&dir);
+    panic!("docker-registry did not start on a free port in 5 tries");
+}
+
+impl Registry {
+    /// Waits up to 15 s until this registry, still running, answers `GET /v2/` with its API
+    /// header; false when it exited (its port was taken) or never answered so.
+    fn ready(&mut self) -> bool {
+        use std::io::{Read, Write};
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            if !matches!(self.child.try_wait(), Ok(None)) {
+                return false;
+            }
+            if let Ok(mut s) = std::net::TcpStream::connect(&self.addr) {
+                let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+                let request = format!(
+                    "GET /v2/ HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+                    self.addr
+                );
+                let mut head = Vec::new();
+                if s.write_all(request.as_bytes()).is_ok() {
+                    let _ = s.take(64 * 1024).read_to_end(&mut head);
+                }
+                let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
+                if head.contains("docker-distribution-api-version: registry/2.0") {
+                    return true;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        false
+    }
 }
