@@ -246,8 +246,19 @@ pub fn deliver(
             Err(e) => problems.push(format!("cannot write the report {}: {e}", path.display())),
         }
     }
+    // What every later output states: a sink that failed makes the run a usage error, so the
+    // summary, the step outputs, the log and the stdout copy say so too, not the check's result
+    // (the exit code already did). The report file, written first, cannot know of a later sink
+    // failing; the stdout copy is then written anew instead of copied from it.
+    let shown = |problems: &[String]| {
+        if problems.is_empty() {
+            verdict
+        } else {
+            verdict.combine(Verdict::Usage)
+        }
+    };
     if let Some(path) = &delivery.summary_file {
-        let md = delivery.redact(&summary::markdown(&report, delivery.mode, verdict));
+        let md = delivery.redact(&summary::markdown(&report, delivery.mode, shown(&problems)));
         if let Err(e) = append(path, &md) {
             problems.push(format!(
                 "cannot append the job summary {}: {e}",
@@ -256,7 +267,7 @@ pub fn deliver(
         }
     }
     if let Some(path) = &delivery.output_file {
-        let text = outputs::render(&report, verdict, delivery.report_file.as_deref());
+        let text = outputs::render(&report, shown(&problems), delivery.report_file.as_deref());
         if let Err(e) = append(path, &delivery.redact(&text)) {
             problems.push(format!(
                 "cannot append the step outputs {}: {e}",
@@ -265,10 +276,11 @@ pub fn deliver(
         }
     }
 
+    let shown = shown(&problems);
     let log_text = delivery.redact(&log::render(
         &report,
         delivery.mode,
-        verdict,
+        shown,
         &problems,
         delivery.style,
     ));
@@ -281,20 +293,23 @@ pub fn deliver(
     let human_ok = human.write_all(log_text.as_bytes()).is_ok();
     let machine_ok = match machine {
         // The file is the report as written (capped and redacted): copy it.
-        Some(out) => match (&delivery.report_file, file_ok) {
+        Some(out) => match (&delivery.report_file, file_ok && shown == verdict) {
             // Only a regular file reads back what was written (not /dev/null, a FIFO, a tty).
             (Some(path), true) if std::fs::metadata(path).is_ok_and(|m| m.is_file()) => {
                 std::fs::File::open(path)
                     .and_then(|mut f| std::io::copy(&mut f, out))
                     .is_ok()
             }
-            _ => write_report_to(&mut doc, out, redacting).is_ok(),
+            _ => {
+                doc.verdict = shown;
+                write_report_to(&mut doc, out, redacting).is_ok()
+            }
         },
         None => true,
     };
 
-    let mut final_verdict = verdict;
-    if !problems.is_empty() || !human_ok || !machine_ok {
+    let mut final_verdict = shown;
+    if !human_ok || !machine_ok {
         final_verdict = final_verdict.combine(Verdict::Usage);
     }
     match delivery.mode {

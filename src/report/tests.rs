@@ -138,6 +138,63 @@ fn an_unwritable_report_file_is_a_usage_error_not_a_silent_pass() {
     assert!(out.contains("::error title=driftgate::cannot write the report"));
 }
 
+/// A sink that failed makes the run a usage error, and every later output says so: a log,
+/// step outputs, summary or `--json` copy that still read "finding" would contradict the exit
+/// code a workflow branches on.
+#[test]
+fn after_a_failed_sink_every_later_output_states_the_usage_error() {
+    for json in [false, true] {
+        let dir = tempdir(&format!("failed-sink-{json}"));
+        let mut d = delivery(&dir);
+        d.json = json;
+        d.report_file = Some(dir.join("missing-dir/report.json"));
+        let (code, out, err) = run(sample(), &d);
+        assert_eq!(code, 1);
+        let (log, stdout) = if json {
+            (err, out)
+        } else {
+            (out, String::new())
+        };
+        assert!(
+            log.starts_with("driftgate required-checks: usage (exit 1)"),
+            "{log}"
+        );
+        assert!(log.contains("result: usage (exit 1)"), "{log}");
+        assert!(!log.contains("finding (exit 2)"), "{log}");
+        let outputs = std::fs::read_to_string(dir.join("output")).expect("outputs");
+        assert!(
+            outputs.starts_with("result=usage\nexit-code=1\n"),
+            "{outputs}"
+        );
+        let summary = std::fs::read_to_string(dir.join("summary.md")).expect("summary");
+        assert!(
+            summary.contains("usage") && !summary.contains("finding (exit 2)"),
+            "{summary}"
+        );
+        if json {
+            let doc: serde_json::Value = serde_json::from_str(&stdout).expect("one JSON document");
+            assert_eq!(doc["result"], "usage");
+            assert_eq!(doc["exit_code"], 1);
+        }
+    }
+    // A later sink failing: the report file was written before it (and says "finding"), but the
+    // stdout copy is written anew with the run's result instead of copied from it.
+    let dir = tempdir("failed-summary");
+    let mut d = delivery(&dir);
+    d.json = true;
+    d.summary_file = Some(dir.join("missing-dir/summary.md"));
+    let (code, out, err) = run(sample(), &d);
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_str(&out).expect("one JSON document");
+    assert_eq!(doc["exit_code"], 1, "{doc:#}");
+    assert!(err.contains("result: usage (exit 1)"), "{err}");
+    let outputs = std::fs::read_to_string(dir.join("output")).expect("outputs");
+    assert!(
+        outputs.starts_with("result=usage\nexit-code=1\n"),
+        "{outputs}"
+    );
+}
+
 #[test]
 fn many_notices_of_one_kind_are_folded_in_the_log() {
     let mut r = Report::new("required-checks");
