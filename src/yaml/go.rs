@@ -67,33 +67,45 @@ impl GoValue {
         out
     }
 
-    fn write_identity(&self, out: &mut String) {
-        match self {
-            GoValue::Nil => out.push('n'),
-            GoValue::Bool(b) => out.push_str(if *b { "t" } else { "f" }),
-            GoValue::Int(i) => out.push_str(&format!("i{i};")),
-            GoValue::Uint(u) => out.push_str(&format!("u{u};")),
-            GoValue::Float(f) => out.push_str(&format!("d{:x};", f.to_bits())),
-            GoValue::Str(s) => out.push_str(&format!("s{}:{s}", s.len())),
-            GoValue::Time(s) => out.push_str(&format!("T{}:{s}", s.len())),
+    /// Written in place (`write!` into `out`): a value's identity is taken for every matrix
+    /// value, and a `format!` per piece was most of its cost.
+    pub fn write_identity(&self, out: &mut String) {
+        use std::fmt::Write as _;
+        // Writing into a String cannot fail.
+        let _ = match self {
+            GoValue::Nil => {
+                out.push('n');
+                Ok(())
+            }
+            GoValue::Bool(b) => {
+                out.push(if *b { 't' } else { 'f' });
+                Ok(())
+            }
+            GoValue::Int(i) => write!(out, "i{i};"),
+            GoValue::Uint(u) => write!(out, "u{u};"),
+            GoValue::Float(f) => write!(out, "d{:x};", f.to_bits()),
+            GoValue::Str(s) => write!(out, "s{}:{s}", s.len()),
+            GoValue::Time(s) => write!(out, "T{}:{s}", s.len()),
             GoValue::Seq(items) => {
                 out.push('[');
                 for i in items {
                     i.write_identity(out);
                 }
                 out.push(']');
+                Ok(())
             }
             GoValue::Map(pairs) => {
                 let mut sorted: Vec<&(String, GoValue)> = pairs.iter().collect();
                 sorted.sort_by(|a, b| a.0.cmp(&b.0));
                 out.push('{');
                 for (k, v) in sorted {
-                    out.push_str(&format!("{}:{k}", k.len()));
+                    let _ = write!(out, "{}:{k}", k.len());
                     v.write_identity(out);
                 }
                 out.push('}');
+                Ok(())
             }
-        }
+        };
     }
 }
 
@@ -422,25 +434,48 @@ fn days_in(year: u32, month: u32) -> u32 {
 
 /// `fmt.Sprint(v)` — how the matrix suffix prints a value.
 pub fn sprint(v: &GoValue) -> String {
+    let mut out = String::new();
+    sprint_into(&mut out, v);
+    out
+}
+
+/// [`sprint`] appended to `out`.
+pub fn sprint_into(out: &mut String, v: &GoValue) {
+    use std::fmt::Write as _;
     match v {
-        GoValue::Nil => "<nil>".into(),
-        GoValue::Bool(b) => b.to_string(),
-        GoValue::Int(i) => i.to_string(),
-        GoValue::Uint(u) => u.to_string(),
-        GoValue::Float(f) => go_float(*f),
-        GoValue::Str(s) | GoValue::Time(s) => s.clone(),
+        GoValue::Nil => out.push_str("<nil>"),
+        GoValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
+        GoValue::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        GoValue::Uint(u) => {
+            let _ = write!(out, "{u}");
+        }
+        GoValue::Float(f) => out.push_str(&go_float(*f)),
+        GoValue::Str(s) | GoValue::Time(s) => out.push_str(s),
         GoValue::Seq(items) => {
-            let parts: Vec<String> = items.iter().map(sprint).collect();
-            format!("[{}]", parts.join(" "))
+            out.push('[');
+            for (n, i) in items.iter().enumerate() {
+                if n > 0 {
+                    out.push(' ');
+                }
+                sprint_into(out, i);
+            }
+            out.push(']');
         }
         GoValue::Map(pairs) => {
             let mut sorted: Vec<&(String, GoValue)> = pairs.iter().collect();
             sorted.sort_by(|a, b| a.0.cmp(&b.0));
-            let parts: Vec<String> = sorted
-                .iter()
-                .map(|(k, v)| format!("{k}:{}", sprint(v)))
-                .collect();
-            format!("map[{}]", parts.join(" "))
+            out.push_str("map[");
+            for (n, (k, v)) in sorted.into_iter().enumerate() {
+                if n > 0 {
+                    out.push(' ');
+                }
+                out.push_str(k);
+                out.push(':');
+                sprint_into(out, v);
+            }
+            out.push(']');
         }
     }
 }

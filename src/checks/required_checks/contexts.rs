@@ -851,11 +851,12 @@ fn job_names(
             })]);
         }
     };
+    let template = expr::Template::new(&base);
     Ok(legs
         .iter()
         .map(|(suffix, leg)| {
             let env = Env { matrix: leg, empty };
-            leg_name(&base, declared.is_empty(), suffix, leg, b, env)
+            leg_name(&template, &base, declared.is_empty(), suffix, leg, b, env)
         })
         .collect())
 }
@@ -878,6 +879,7 @@ fn unknown_legs_template(base: &str, declared: &str, b: &Behaviour) -> String {
 
 /// One leg's name; `suffix` is the leg's `matrix_name`.
 fn leg_name(
+    template: &expr::Template,
     base: &str,
     undeclared: bool,
     suffix: &str,
@@ -901,8 +903,8 @@ fn leg_name(
         MatrixNaming::SuffixUnlessExpression => {
             if leg.is_empty() {
                 Ok(base.to_string())
-            } else if expr::contains_expression(base) {
-                expr::interpolate(base, env)
+            } else if template.has_expression() {
+                template.render(env)
             } else {
                 Ok(with_suffix(base))
             }
@@ -910,8 +912,8 @@ fn leg_name(
         MatrixNaming::SuffixOnlyWithoutName => {
             if undeclared {
                 Ok(with_suffix(base))
-            } else if expr::contains_expression(base) {
-                expr::interpolate(base, env)
+            } else if template.has_expression() {
+                template.render(env)
             } else {
                 Ok(base.to_string())
             }

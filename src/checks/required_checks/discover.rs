@@ -85,13 +85,10 @@ pub fn read_dir(root: &Path, dir: &str) -> Result<(Vec<WorkflowFile>, Vec<Unread
             reason: reason.clone(),
         })
         .collect();
-    for (p, kind) in walk.found {
-        let entry = rel(&base, &p);
-        let path = shown(&p);
-        let text = match kind {
-            Kind::File => fsread::read_text(&p, MAX_FILE_BYTES as u64, false),
-            Kind::Link => link_text(&p),
-        };
+    let texts = read_all(&walk.found);
+    for ((p, _), text) in walk.found.iter().zip(texts) {
+        let entry = rel(&base, p);
+        let path = shown(p);
         match text {
             Ok(text) => files.push(WorkflowFile { path, entry, text }),
             Err(e) => unreadable.push(Unreadable {
@@ -101,6 +98,36 @@ pub fn read_dir(root: &Path, dir: &str) -> Result<(Vec<WorkflowFile>, Vec<Unread
         }
     }
     Ok((files, unreadable))
+}
+
+/// Files read on one thread at a time below this many.
+const FILES_PER_READER: usize = 64;
+
+/// Each found entry's text, in order. The reads (open, check, read, close: about 6 µs a file)
+/// are shared among the cores: for 1,000 files they were 6.5 ms on one thread before any
+/// parsing started.
+fn read_all(found: &[(PathBuf, Kind)]) -> Vec<Result<String, ReadError>> {
+    let read = |(p, kind): &(PathBuf, Kind)| match kind {
+        Kind::File => fsread::read_text(p, MAX_FILE_BYTES as u64, false),
+        Kind::Link => link_text(p),
+    };
+    let readers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(found.len() / FILES_PER_READER);
+    if readers <= 1 {
+        return found.iter().map(read).collect();
+    }
+    let per = found.len().div_ceil(readers);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = found
+            .chunks(per)
+            .map(|chunk| scope.spawn(move || chunk.iter().map(read).collect::<Vec<_>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    })
 }
 
 /// What the forge reads for a symbolic link: the blob holding its target.

@@ -119,67 +119,128 @@ fn split(text: &str) -> Option<Vec<Part<'_>>> {
 
 /// Interpolates every `${{ }}` segment of `text`.
 pub fn interpolate(text: &str, env: Env) -> Result<String, Unresolved> {
-    if !contains_expression(text) {
-        return Ok(text.to_string());
-    }
-    let Some(parts) = split(text) else {
-        return Err(Unresolved {
-            template: unknown_template(text),
-            reason:
-                "has an unclosed `${{` or string, which makes the forge's expression rewriter fail"
-                    .into(),
-            capped: false,
-        });
-    };
-    let mut out = String::with_capacity(text.len());
-    // Until a segment fails, the template is `glob_escape(&out)` (escaping goes character by
-    // character), so most names, which resolve, never build it; its length is kept for the cap.
-    let mut template: Option<String> = None;
-    let mut template_len = 0;
-    let mut reason: Option<Fail> = None;
-    for part in parts {
-        let value = match part {
-            Part::Literal(l) => Ok(Cow::Borrowed(l)),
-            Part::Expr(src) => eval(src, env)
-                .map(|v| Cow::Owned(coerce_to_string(&v)))
-                .map_err(|f| (src, f)),
-        };
-        match value {
-            Ok(s) => {
-                out.push_str(&s);
-                if let Some(t) = template.as_mut() {
-                    t.push_str(&glob_escape(&s));
-                }
-                template_len += s.len() + s.chars().filter(|c| glob_special(*c)).count();
+    Template::new(text).render(env)
+}
+
+/// A text split into literals and expressions, each expression lexed once: a job's name is
+/// rendered for every matrix leg, and lexing it again per leg was a third of naming.
+pub struct Template<'a> {
+    text: &'a str,
+    parts: Compiled<'a>,
+}
+
+enum Compiled<'a> {
+    /// No `${{ … }}`: the text as it is.
+    Plain,
+    /// An unclosed `${{` or string.
+    Unsplit,
+    Parts(Vec<Piece<'a>>),
+}
+
+enum Piece<'a> {
+    Literal(&'a str),
+    Expr {
+        src: &'a str,
+        tokens: Result<Vec<Tok>, Fail>,
+    },
+}
+
+impl<'a> Template<'a> {
+    pub fn new(text: &'a str) -> Template<'a> {
+        let parts = if !contains_expression(text) {
+            Compiled::Plain
+        } else {
+            match split(text) {
+                None => Compiled::Unsplit,
+                Some(parts) => Compiled::Parts(
+                    parts
+                        .into_iter()
+                        .map(|p| match p {
+                            Part::Literal(l) => Piece::Literal(l),
+                            Part::Expr(src) => Piece::Expr {
+                                src,
+                                tokens: tokens(src),
+                            },
+                        })
+                        .collect(),
+                ),
             }
-            Err((src, f)) => {
-                template.get_or_insert_with(|| glob_escape(&out)).push('*');
-                template_len += 1;
-                let shown = if src.chars().count() > 80 {
-                    format!("{}…", src.chars().take(80).collect::<String>())
-                } else {
-                    src.to_string()
-                };
-                reason.get_or_insert(Fail {
-                    why: format!("`${{{{ {shown} }}}}` {}", f.why),
-                    capped: f.capped,
+        };
+        Template { text, parts }
+    }
+
+    /// Whether the forges interpolate this text at all (it holds `${{` and `}}`).
+    pub fn has_expression(&self) -> bool {
+        !matches!(self.parts, Compiled::Plain)
+    }
+
+    pub fn render(&self, env: Env) -> Result<String, Unresolved> {
+        let parts = match &self.parts {
+            Compiled::Plain => return Ok(self.text.to_string()),
+            Compiled::Unsplit => {
+                return Err(Unresolved {
+                    template: unknown_template(self.text),
+                    reason: "has an unclosed `${{` or string, which makes the forge's expression rewriter fail"
+                        .into(),
+                    capped: false,
                 });
             }
+            Compiled::Parts(parts) => parts,
+        };
+        let mut out = String::with_capacity(self.text.len());
+        // Until a segment fails, the template is `glob_escape(&out)` (escaping goes character
+        // by character), so most names, which resolve, never build it; its length is kept for
+        // the cap.
+        let mut template: Option<String> = None;
+        let mut template_len = 0;
+        let mut reason: Option<Fail> = None;
+        for part in parts {
+            let value = match part {
+                Piece::Literal(l) => Ok(Cow::Borrowed(*l)),
+                Piece::Expr { src, tokens } => tokens
+                    .as_ref()
+                    .map_err(Fail::clone)
+                    .and_then(|t| eval_tokens(t, env))
+                    .map(|v| Cow::Owned(coerce_to_string(&v)))
+                    .map_err(|f| (*src, f)),
+            };
+            match value {
+                Ok(s) => {
+                    out.push_str(&s);
+                    if let Some(t) = template.as_mut() {
+                        t.push_str(&glob_escape(&s));
+                    }
+                    template_len += s.len() + s.chars().filter(|c| glob_special(*c)).count();
+                }
+                Err((src, f)) => {
+                    template.get_or_insert_with(|| glob_escape(&out)).push('*');
+                    template_len += 1;
+                    let shown = if src.chars().count() > 80 {
+                        format!("{}…", src.chars().take(80).collect::<String>())
+                    } else {
+                        src.to_string()
+                    };
+                    reason.get_or_insert(Fail {
+                        why: format!("`${{{{ {shown} }}}}` {}", f.why),
+                        capped: f.capped,
+                    });
+                }
+            }
+            if out.len() > MAX_OUTPUT || template_len > MAX_OUTPUT {
+                reason = Some(capped(format!(
+                    "the name grows past {MAX_OUTPUT} bytes (driftgate's cap)"
+                )));
+                break;
+            }
         }
-        if out.len() > MAX_OUTPUT || template_len > MAX_OUTPUT {
-            reason = Some(capped(format!(
-                "the name grows past {MAX_OUTPUT} bytes (driftgate's cap)"
-            )));
-            break;
+        match reason {
+            None => Ok(out),
+            Some(f) => Err(Unresolved {
+                template: template.unwrap_or_else(|| glob_escape(&out)),
+                reason: f.why,
+                capped: f.capped,
+            }),
         }
-    }
-    match reason {
-        None => Ok(out),
-        Some(f) => Err(Unresolved {
-            template: template.unwrap_or_else(|| glob_escape(&out)),
-            reason: f.why,
-            capped: f.capped,
-        }),
     }
 }
 
@@ -228,15 +289,19 @@ fn truthy(v: &GoValue) -> bool {
     }
 }
 
-fn eval(src: &str, env: Env) -> Result<GoValue, Fail> {
+/// An expression's tokens, or why it cannot be evaluated whatever the leg.
+fn tokens(src: &str) -> Result<Vec<Tok>, Fail> {
     if src.len() > MAX_SOURCE {
         return Err(capped(format!(
             "is longer than {MAX_SOURCE} bytes (driftgate's cap)"
         )));
     }
-    let tokens = lex(src)?;
+    Ok(lex(src)?)
+}
+
+fn eval_tokens(tokens: &[Tok], env: Env) -> Result<GoValue, Fail> {
     let mut p = Parser {
-        t: &tokens,
+        t: tokens,
         i: 0,
         env,
         depth: 0,

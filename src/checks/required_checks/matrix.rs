@@ -336,6 +336,8 @@ fn too_many_legs(n: usize) -> MatrixError {
 struct ValueIds {
     by_identity: HashMap<String, u32>,
     values: Vec<GoValue>,
+    /// The identity being looked up, in one reused buffer.
+    scratch: String,
 }
 
 impl ValueIds {
@@ -345,20 +347,23 @@ impl ValueIds {
             self.values.push(v.clone());
             return id;
         }
-        let key = v.identity();
-        if let Some(known) = self.by_identity.get(&key) {
+        self.scratch.clear();
+        v.write_identity(&mut self.scratch);
+        if let Some(known) = self.by_identity.get(self.scratch.as_str()) {
             return *known;
         }
         self.values.push(v.clone());
-        self.by_identity.insert(key, id);
+        self.by_identity.insert(self.scratch.clone(), id);
         id
     }
 
-    fn find(&self, v: &GoValue) -> Option<u32> {
+    fn find(&mut self, v: &GoValue) -> Option<u32> {
         if v.has_nan() {
             return None;
         }
-        self.by_identity.get(&v.identity()).copied()
+        self.scratch.clear();
+        v.write_identity(&mut self.scratch);
+        self.by_identity.get(self.scratch.as_str()).copied()
     }
 
     fn value(&self, id: u32) -> &GoValue {
@@ -368,8 +373,16 @@ impl ValueIds {
 
 /// `matrixName`: `(v1, v2)` with values ordered by key name, printed with `fmt.Sprint`.
 pub fn matrix_name(leg: &Leg) -> String {
-    let vals: Vec<String> = leg.values().map(go::sprint).collect();
-    format!("({})", vals.join(", "))
+    let mut out = String::with_capacity(2 + leg.len() * 8);
+    out.push('(');
+    for (n, v) in leg.values().enumerate() {
+        if n > 0 {
+            out.push_str(", ");
+        }
+        go::sprint_into(&mut out, v);
+    }
+    out.push(')');
+    out
 }
 
 #[cfg(test)]
