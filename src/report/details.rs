@@ -45,6 +45,15 @@ impl<'a> Chunked<'a> {
 impl Write for Chunked<'_> {
     #[inline]
     fn write(&mut self, b: &[u8]) -> io::Result<usize> {
+        if b.len() >= CHUNK {
+            // A whole block of rendered JSON: passed on as it is, not copied here first.
+            if !self.buf.is_empty() {
+                self.out.write_all(&self.buf)?;
+                self.buf.clear();
+            }
+            self.out.write_all(b)?;
+            return Ok(b.len());
+        }
         self.buf.extend_from_slice(b);
         if self.buf.len() >= CHUNK {
             self.out.write_all(&self.buf)?;
@@ -96,7 +105,8 @@ impl Details {
     ) {
         let len = items.len();
         let write = move |w: &mut Chunked<'_>, keep: usize| -> io::Result<()> {
-            nested(w, items.get(..keep.min(items.len())).unwrap_or(&[]))
+            let kept = items.get(..keep.min(items.len())).unwrap_or(&[]);
+            super::pretty::write_list(w, kept).map_err(io::Error::other)
         };
         self.put(
             key.into(),

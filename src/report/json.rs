@@ -53,7 +53,8 @@ impl Document<'_> {
             .get("findings")
             .copied()
             .unwrap_or(r.findings.len());
-        nested(w, r.findings.get(..keep).unwrap_or(&r.findings))?;
+        let findings = r.findings.get(..keep).unwrap_or(&r.findings);
+        super::pretty::write_list(w, findings).map_err(io::Error::other)?;
         r.details.write_members(w, &self.limits)?;
         if !self.limits.is_empty() {
             let totals: Map<String, Value> = self
