@@ -291,6 +291,12 @@ pub fn deliver(
         (stdout, None)
     };
     let human_ok = human.write_all(log_text.as_bytes()).is_ok();
+    // A log that could not be written fails the run too: the stdout copy then says so.
+    let shown = if human_ok {
+        shown
+    } else {
+        shown.combine(Verdict::Usage)
+    };
     let machine_ok = match machine {
         // The file is the report as written (capped and redacted): copy it.
         Some(out) => match (&delivery.report_file, file_ok && shown == verdict) {

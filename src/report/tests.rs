@@ -345,3 +345,27 @@ fn plain_text_has_no_workflow_commands_and_escapes_hostile_text() {
     use unicode_width::UnicodeWidthStr;
     assert_eq!(rows[0].width(), rows[1].width(), "{rows:?}");
 }
+
+/// With `--json` the log goes to stderr; when it cannot be written the run fails, and the JSON
+/// on stdout, written after it, says so instead of the check's own result.
+#[test]
+fn a_log_that_cannot_be_written_is_stated_by_the_json_copy() {
+    struct Closed;
+    impl std::io::Write for Closed {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::ErrorKind::BrokenPipe.into())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let dir = tempdir("closed-log");
+    let mut d = delivery(&dir);
+    d.json = true;
+    let mut out = Vec::new();
+    let code = deliver(sample(), &d, &mut out, &mut Closed);
+    assert_eq!(code, 1);
+    let doc: serde_json::Value = serde_json::from_slice(&out).expect("one JSON document");
+    assert_eq!(doc["result"], "usage");
+    assert_eq!(doc["exit_code"], 1);
+}

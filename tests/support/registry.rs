@@ -128,7 +128,10 @@ impl Registry {
                 }
                 let head = String::from_utf8_lossy(&head).to_ascii_lowercase();
                 if head.contains("docker-distribution-api-version: registry/2.0") {
-                    return true;
+                    // Another test's registry can answer on a port both were given, while this
+                    // one is still starting: it must still be running a moment later.
+                    std::thread::sleep(Duration::from_millis(300));
+                    return matches!(self.child.try_wait(), Ok(None));
                 }
             }
             std::thread::sleep(Duration::from_millis(100));

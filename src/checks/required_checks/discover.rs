@@ -74,7 +74,11 @@ pub fn read_dir(root: &Path, dir: &str) -> Result<(Vec<WorkflowFile>, Vec<Unread
             base.display()
         ))
     })?;
-    walk.found.sort();
+    // In `Path`'s order (component by component), compared as bytes with `/` below every other
+    // byte, which is the same order for these joined names: `Path`'s own comparison parses
+    // both paths at every step, 10 M instructions for 1,000 files.
+    walk.found
+        .sort_unstable_by(|(a, _), (b, _)| by_components(a, b));
     let shown = |p: &Path| format!("{}/{}", dir.trim_end_matches('/'), rel(&base, p));
     let mut files = Vec::new();
     let mut unreadable: Vec<Unreadable> = walk
@@ -119,13 +123,21 @@ fn read_all(found: &[(PathBuf, Kind)]) -> Vec<Result<String, ReadError>> {
     }
     let per = found.len().div_ceil(readers);
     std::thread::scope(|scope| {
-        let handles: Vec<_> = found
+        // A chunk no thread could be started for (a low `ulimit -u`) is read here.
+        let parts: Vec<_> = found
             .chunks(per)
-            .map(|chunk| scope.spawn(move || chunk.iter().map(read).collect::<Vec<_>>()))
+            .map(|chunk| {
+                std::thread::Builder::new()
+                    .spawn_scoped(scope, move || chunk.iter().map(read).collect::<Vec<_>>())
+                    .map_err(|_| chunk)
+            })
             .collect();
-        handles
+        parts
             .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .flat_map(|part| match part {
+                Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                Err(chunk) => chunk.iter().map(read).collect(),
+            })
             .collect()
     })
 }
@@ -198,6 +210,17 @@ impl Walk {
     }
 }
 
+/// `a.cmp(b)` for paths built by joining folder entries' names to one base.
+fn by_components(a: &Path, b: &Path) -> std::cmp::Ordering {
+    use std::os::unix::ffi::OsStrExt;
+    let key = |c: &u8| if *c == b'/' { 0 } else { *c };
+    a.as_os_str()
+        .as_bytes()
+        .iter()
+        .map(key)
+        .cmp(b.as_os_str().as_bytes().iter().map(key))
+}
+
 fn rel(base: &Path, p: &Path) -> String {
     p.strip_prefix(base)
         .unwrap_or(p)
@@ -205,4 +228,29 @@ fn rel(base: &Path, p: &Path) -> String {
         .map(|c| c.as_os_str().to_string_lossy().into_owned())
         .collect::<Vec<_>>()
         .join("/")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn name() -> impl Strategy<Value = String> {
+        "[a-c.\\-_ é0]{1,4}".prop_filter("an entry name", |n| n != "." && n != "..")
+    }
+
+    proptest! {
+        /// The byte comparison is `Path`'s own order for names joined to one base (folder
+        /// entries: never `.` or `..`).
+        #[test]
+        fn by_components_is_path_order(
+            a in proptest::collection::vec(name(), 1..4),
+            b in proptest::collection::vec(name(), 1..4),
+        ) {
+            let base = Path::new("/repo/.gitea/workflows");
+            let join = |parts: &[String]| parts.iter().fold(base.to_path_buf(), |p, n| p.join(n));
+            let (a, b) = (join(&a), join(&b));
+            prop_assert_eq!(by_components(&a, &b), a.cmp(&b), "{:?} {:?}", a, b);
+        }
+    }
 }

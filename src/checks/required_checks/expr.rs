@@ -357,25 +357,18 @@ fn lex(src: &str) -> Result<Vec<Tok>, String> {
         {
             let start = i;
             i += 1;
-            while chars
-                .get(i)
-                .is_some_and(|c| c.is_ascii_alphanumeric() || *c == '.')
-            {
+            while chars.get(i).is_some_and(|c| {
+                c.is_ascii_alphanumeric()
+                    || *c == '.'
+                    || (*c == '-' && matches!(chars.get(i - 1), Some('e' | 'E')))
+            }) {
                 i += 1;
             }
             let text: String = chars[start..i].iter().collect();
-            // actionlint reads a number without `.` or exponent as an integer.
-            let tok = if text.chars().all(|c| c.is_ascii_digit() || c == '-') {
-                text.parse::<i64>().ok().map(Tok::Int)
-            } else if text.contains(['x', 'X']) {
-                None
-            } else {
-                text.parse::<f64>()
-                    .ok()
-                    .filter(|f| f.is_finite())
-                    .map(Tok::Float)
-            };
-            out.push(tok.ok_or_else(|| format!("has a number driftgate cannot read ({text})"))?);
+            out.push(
+                number(&text)
+                    .ok_or_else(|| format!("has a number driftgate cannot read ({text})"))?,
+            );
         } else if c.is_ascii_alphabetic() || c == '_' {
             let start = i;
             while chars
@@ -406,6 +399,72 @@ fn lex(src: &str) -> Result<Vec<Tok>, String> {
         }
     }
     Ok(out)
+}
+
+/// A number as actionlint lexes it (`lexNum`) and parses it (`parseInt`: `strconv.ParseInt(v, 0,
+/// 32)`; `parseFloat`: `ParseFloat(v, 64)`), or `None` where act's parser fails or where its
+/// versions may differ (a leading zero in an exponent, an underflow to zero): `07`, `1.`,
+/// `3000000000` and `1e400` are errors there, not numbers.
+fn number(text: &str) -> Option<Tok> {
+    let b = text.as_bytes();
+    let rest = b.strip_prefix(b"-").unwrap_or(b);
+    let negative = rest.len() != b.len();
+    if let Some(hex) = rest.strip_prefix(b"0x") {
+        if hex.is_empty() || hex.len() > 16 || !hex.iter().all(u8::is_ascii_hexdigit) {
+            return None;
+        }
+        let v = i64::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?;
+        let v = if negative { -v } else { v };
+        return i32::try_from(v).ok().map(|v| Tok::Int(v.into()));
+    }
+    let digits = |from: usize| {
+        rest.get(from..)
+            .unwrap_or_default()
+            .iter()
+            .take_while(|c| c.is_ascii_digit())
+            .count()
+    };
+    let whole = digits(0);
+    if whole == 0 || (whole > 1 && rest.first() == Some(&b'0')) {
+        return None;
+    }
+    let mut end = whole;
+    let mut float = false;
+    if rest.get(end) == Some(&b'.') {
+        let fraction = digits(end + 1);
+        if fraction == 0 {
+            return None;
+        }
+        end += 1 + fraction;
+        float = true;
+    }
+    let mantissa = end;
+    if matches!(rest.get(end), Some(b'e' | b'E')) {
+        let mut at = end + 1;
+        if rest.get(at) == Some(&b'-') {
+            at += 1;
+        }
+        let exponent = digits(at);
+        if exponent == 0 || (exponent > 1 && rest.get(at) == Some(&b'0')) {
+            return None;
+        }
+        end = at + exponent;
+        float = true;
+    }
+    if end != rest.len() {
+        return None;
+    }
+    if float {
+        let f: f64 = text.parse().ok()?;
+        let underflow = f == 0.0
+            && rest
+                .get(..mantissa)
+                .is_some_and(|m| m.iter().any(|c| c.is_ascii_digit() && *c != b'0'));
+        (f.is_finite() && !underflow).then_some(Tok::Float(f))
+    } else {
+        let v: i64 = text.parse().ok()?;
+        i32::try_from(v).ok().map(|v| Tok::Int(v.into()))
+    }
 }
 
 struct Parser<'a> {
@@ -558,10 +617,8 @@ impl Parser<'_> {
                         .ok()
                         .and_then(|n| a.get(n).cloned())
                         .unwrap_or(GoValue::Nil),
-                    (GoValue::Seq(a), GoValue::Float(f)) if *f >= 0.0 => {
-                        a.get(*f as usize).cloned().unwrap_or(GoValue::Nil)
-                    }
                     (_, GoValue::Str(k)) => property(&v, k)?,
+                    // Only an `int` indexes a list (`evaluateIndexAccess`): `[1.0]` is null.
                     _ => GoValue::Nil,
                 };
             } else {
@@ -716,7 +773,7 @@ fn loose_eq(a: &GoValue, b: &GoValue) -> Result<bool, Fail> {
         }),
         (V::Nil, V::Nil) => Ok(true),
         (V::Bool(x), V::Bool(y)) => Ok(x == y),
-        (V::Int(x), V::Int(y)) => Ok(x == y),
+        // Two ints too compare as `float64` (`compareNumber`): past 2^53 neighbours are equal.
         (V::Int(_) | V::Float(_), V::Int(_) | V::Float(_)) => {
             Ok(go_number(a).unwrap_or(f64::NAN) == go_number(b).unwrap_or(f64::NAN))
         }
@@ -989,6 +1046,12 @@ mod tests {
             ),
             Ok("pg-true".into())
         );
+        // Only an `int` indexes a list: `[1.0]` is null (`evaluateIndexAccess`).
+        assert_eq!(interpolate("${{ matrix.db[1.0] }}", env(&l)), Ok("".into()));
+        assert_eq!(
+            interpolate("${{ matrix.db[1] }}", env(&l)),
+            Ok("plain".into())
+        );
     }
 
     /// Identifiers and whitespace are ASCII in actionlint's lexer, which act parses with:
@@ -1027,6 +1090,8 @@ mod tests {
             ("matrix.yes == 1", "true"),
             ("matrix.yes == 'true'", "false"),
             ("matrix.missing == 'ubuntu-latest'", "false"),
+            // act reads the text as an expression: `0x12` is 18.
+            ("matrix.n == '0x12'", "true"),
             ("matrix.list == 0", "false"),
             ("matrix.big == 'x' || 'no'", "no"),
             // `uint64` and timestamps are never truthy to act.
@@ -1037,12 +1102,25 @@ mod tests {
         ] {
             assert_eq!(is(expr), Ok(want.into()), "{expr}");
         }
+        // Two ints meet as `float64`: 2^53 + 1 equals 2^53.
+        let l = leg(&[
+            ("h", GoValue::Int(9_007_199_254_740_993)),
+            ("h2", GoValue::Int(9_007_199_254_740_992)),
+        ]);
+        assert_eq!(
+            interpolate("${{ matrix.h == matrix.h2 }}", env(&l)),
+            Ok("true".into())
+        );
         for expr in [
             // act evaluates these texts as expressions (a context, a function) to compare them.
             "matrix.missing == 'matrix.n'",
             "matrix.n == 'fromJSON(18)'",
-            // `0x12` is 18 to act's lexer; driftgate's does not read hex.
-            "matrix.n == '0x12'",
+            // Texts act's parser refuses (NaN there, so unequal) are not read as numbers here:
+            // actionlint lexes no leading zero or bare `.`, `ParseInt(v, 0, 32)` stops at int32.
+            "matrix.n == '018'",
+            "matrix.n == '18.'",
+            "matrix.missing == '00'",
+            "matrix.n == '3000000000'",
             // Lists, maps and uint64s of one kind do not compare in act: an evaluation error.
             "matrix.list == matrix.list",
             "matrix.big == matrix.big",
@@ -1050,6 +1128,47 @@ mod tests {
             "'\u{c9}' == '\u{e9}'",
         ] {
             assert!(is(expr).is_err(), "{expr}: {:?}", is(expr));
+        }
+    }
+
+    /// Number literals as actionlint lexes them (`lexNum`) and act's parser reads them
+    /// (`ParseInt(v, 0, 32)`, `ParseFloat(v, 64)`); what either refuses is no number here.
+    #[test]
+    fn number_literals_follow_actionlint() {
+        let l = leg(&[]);
+        let e = env(&l);
+        for (src, want) in [
+            ("0x1F", "31"),
+            ("-0x10", "-16"),
+            ("2147483647", "2147483647"),
+            ("-2147483648", "-2147483648"),
+            ("1e-2", "0.01"),
+            ("1.5E3", "1500"),
+            ("0", "0"),
+            ("0.5", "0.5"),
+        ] {
+            assert_eq!(
+                interpolate(&format!("${{{{ {src} }}}}"), e),
+                Ok(want.into()),
+                "{src}"
+            );
+        }
+        for src in [
+            "07",
+            "1.",
+            "2147483648",
+            "0x",
+            "0X1F",
+            "1e400",
+            "1e05",
+            "1e",
+            "1x",
+            ".5",
+        ] {
+            assert!(
+                interpolate(&format!("${{{{ {src} }}}}"), e).is_err(),
+                "{src}"
+            );
         }
     }
 }
