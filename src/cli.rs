@@ -610,7 +610,7 @@ pub async fn run(cli: Cli) -> u8 {
             r.findings.push(e.into_finding("config"));
             let mut stdout = std::io::stdout().lock();
             let mut stderr = std::io::stderr().lock();
-            return report::deliver(r, &delivery(common), &mut stdout, &mut stderr);
+            return report::deliver_at_exit(r, &delivery(common), &mut stdout, &mut stderr);
         }
     };
     let mut ran = match &cli.command {
@@ -654,7 +654,7 @@ pub async fn run(cli: Cli) -> u8 {
     }
     let mut stdout = std::io::stdout().lock();
     let mut stderr = std::io::stderr().lock();
-    report::deliver(ran.report, &delivery(common), &mut stdout, &mut stderr)
+    report::deliver_at_exit(ran.report, &delivery(common), &mut stdout, &mut stderr)
 }
 
 /// A container action whose inputs cannot make a command line: the same outputs, summary and

@@ -221,6 +221,30 @@ pub fn deliver(
     stdout: &mut dyn Write,
     stderr: &mut dyn Write,
 ) -> u8 {
+    deliver_in(&mut report, delivery, stdout, stderr)
+}
+
+/// [`deliver`], for the process's last report: it is not freed, as the process ends next.
+/// A 1,000-workflow report is some 100,000 small allocations (every emitted context, every
+/// notice), and handing them back one by one took longer than the page-table teardown at
+/// exit that reclaims them anyway. No thread is left running that could still use them.
+pub fn deliver_at_exit(
+    mut report: Report,
+    delivery: &Delivery,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> u8 {
+    let code = deliver_in(&mut report, delivery, stdout, stderr);
+    std::mem::forget(report);
+    code
+}
+
+fn deliver_in(
+    report: &mut Report,
+    delivery: &Delivery,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+) -> u8 {
     report.sort_findings();
     let redacting = crate::secrets::any();
     // Redact the raw text first: escaping could split a secret so that a pass over the
@@ -234,7 +258,7 @@ pub fn deliver(
     // The JSON report is streamed from the checks' typed data; only a report past the size
     // cap is built as a tree (to cut its longest lists).
     let mut doc = json::Document {
-        report: &report,
+        report,
         mode: delivery.mode,
         verdict,
         limits: Default::default(),
@@ -258,7 +282,7 @@ pub fn deliver(
         }
     };
     if let Some(path) = &delivery.summary_file {
-        let md = delivery.redact(&summary::markdown(&report, delivery.mode, shown(&problems)));
+        let md = delivery.redact(&summary::markdown(report, delivery.mode, shown(&problems)));
         if let Err(e) = append(path, &md) {
             problems.push(format!(
                 "cannot append the job summary {}: {e}",
@@ -267,7 +291,7 @@ pub fn deliver(
         }
     }
     if let Some(path) = &delivery.output_file {
-        let text = outputs::render(&report, shown(&problems), delivery.report_file.as_deref());
+        let text = outputs::render(report, shown(&problems), delivery.report_file.as_deref());
         if let Err(e) = append(path, &delivery.redact(&text)) {
             problems.push(format!(
                 "cannot append the step outputs {}: {e}",
@@ -278,7 +302,7 @@ pub fn deliver(
 
     let shown = shown(&problems);
     let log_text = delivery.redact(&log::render(
-        &report,
+        report,
         delivery.mode,
         shown,
         &problems,
