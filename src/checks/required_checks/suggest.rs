@@ -84,8 +84,9 @@ const COMMON: f64 = 0.05;
 
 /// The emitted contexts, prepared once for every orphan.
 pub struct Suggester<'a> {
-    /// Distinct contexts in a stable order, with their lower-cased text (borrowed when the
-    /// context has no capital letter, as most do).
+    /// Distinct contexts in the order first given, with their lower-cased text (borrowed when
+    /// the context has no capital letter, as most do). Ties between candidates go to the
+    /// smaller context text ([`Suggester::before`]), so the order here decides nothing.
     contexts: Vec<(&'a str, Cow<'a, str>)>,
     /// Hash of the lower-cased workflow part → indices into `contexts` (compared in full when
     /// looked up).
@@ -187,11 +188,14 @@ fn trigrams_of(lower: &str) -> Vec<u64> {
 
 impl<'a> Suggester<'a> {
     pub fn new(contexts: impl IntoIterator<Item = &'a str>) -> Suggester<'a> {
-        let mut all: Vec<&'a str> = contexts.into_iter().collect();
-        all.sort_unstable();
-        all.dedup();
-        let contexts: Vec<(&'a str, Cow<'a, str>)> =
-            all.into_iter().map(|c| (c, lower(c))).collect();
+        // Distinct by hashing, not by sorting 36,000 texts (the index's largest cost).
+        let mut seen: foldhash::HashSet<&'a str> = foldhash::HashSet::default();
+        let contexts: Vec<(&'a str, Cow<'a, str>)> = contexts
+            .into_iter()
+            .filter(|c| seen.insert(*c))
+            .map(|c| (c, lower(c)))
+            .collect();
+        drop(seen);
         let hasher = foldhash::fast::RandomState::default();
         let mut by_workflow: HashMap<u64, Vec<u32>> = HashMap::new();
         for (i, (_, lower)) in contexts.iter().enumerate() {
@@ -302,13 +306,23 @@ impl<'a> Suggester<'a> {
                 }
             }
         }
-        scored.sort_by(|x, y| y.0.total_cmp(&x.0).then(x.1.cmp(&y.1)).then(x.2.cmp(&y.2)));
+        scored.sort_by(|x, y| {
+            y.0.total_cmp(&x.0)
+                .then(x.1.cmp(&y.1))
+                .then_with(|| self.before(x.2, y.2))
+        });
         scored
             .into_iter()
             .take(SUGGESTIONS)
             .filter_map(|(_, _, i)| self.contexts.get(i as usize))
             .map(|(c, _)| c.to_string())
             .collect()
+    }
+
+    /// The order of two contexts by their text: the tie-break between candidates alike.
+    fn before(&self, a: u32, b: u32) -> std::cmp::Ordering {
+        let text = |i: u32| self.contexts.get(i as usize).map(|(c, _)| *c);
+        text(a).cmp(&text(b))
     }
 
     fn score(&self, want: &str, i: u32) -> f64 {
@@ -338,7 +352,7 @@ impl<'a> Suggester<'a> {
                 (i, c)
             })
             .collect();
-        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| self.before(a.0, b.0)));
         ranked.truncate(CANDIDATES);
         ranked.into_iter().map(|(i, _)| i).collect()
     }
