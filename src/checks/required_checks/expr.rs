@@ -701,19 +701,10 @@ fn lookup<'v>(
 
 /// Go's `strings.EqualFold(a, b)`, or `None` where only Go's Unicode tables could tell.
 /// Folding pairs runes one by one. The only ASCII letters whose fold orbit holds a non-ASCII
-/// rune are `k` (KELVIN SIGN U+212A) and `s` (LATIN SMALL LETTER LONG S U+017F); two different
-/// non-ASCII runes are left undecided.
+/// rune are `k` (KELVIN SIGN U+212A) and `s` (LATIN SMALL LETTER LONG S U+017F).
 fn fold_eq(a: &str, b: &str) -> Option<bool> {
-    rune_pairs(a, b, |x, y| match (x.is_ascii(), y.is_ascii()) {
-        (true, true) => Some(x.eq_ignore_ascii_case(&y)),
-        (true, false) | (false, true) => {
-            let (ascii, other) = if x.is_ascii() { (x, y) } else { (y, x) };
-            Some(matches!(
-                (ascii.to_ascii_lowercase(), other),
-                ('k', '\u{212A}') | ('s', '\u{017F}')
-            ))
-        }
-        (false, false) => None,
+    rune_pairs(a, b, |x, y| {
+        ascii_caseless(x, y, &[('k', '\u{212A}'), ('s', '\u{017F}')])
     })
 }
 
@@ -722,17 +713,23 @@ fn fold_eq(a: &str, b: &str) -> Option<bool> {
 /// rune; the only non-ASCII runes it maps to ASCII are KELVIN SIGN (to `k`) and LATIN CAPITAL
 /// LETTER I WITH DOT ABOVE U+0130 (to `i`).
 fn lower_eq(a: &str, b: &str) -> Option<bool> {
-    rune_pairs(a, b, |x, y| match (x.is_ascii(), y.is_ascii()) {
-        (true, true) => Some(x.eq_ignore_ascii_case(&y)),
-        (true, false) | (false, true) => {
-            let (ascii, other) = if x.is_ascii() { (x, y) } else { (y, x) };
-            Some(matches!(
-                (ascii.to_ascii_lowercase(), other),
-                ('k', '\u{212A}') | ('i', '\u{0130}')
-            ))
-        }
-        (false, false) => None,
+    rune_pairs(a, b, |x, y| {
+        ascii_caseless(x, y, &[('k', '\u{212A}'), ('i', '\u{0130}')])
     })
+}
+
+/// Two different runes alike without regard to ASCII case, where `crossings` are the only
+/// non-ASCII runes that match an ASCII letter (given lower-case); two non-ASCII runes are left
+/// undecided.
+fn ascii_caseless(x: char, y: char, crossings: &[(char, char)]) -> Option<bool> {
+    match (x.is_ascii(), y.is_ascii()) {
+        (true, true) => Some(x.eq_ignore_ascii_case(&y)),
+        (false, false) => None,
+        _ => {
+            let (ascii, other) = if x.is_ascii() { (x, y) } else { (y, x) };
+            Some(crossings.contains(&(ascii.to_ascii_lowercase(), other)))
+        }
+    }
 }
 
 /// Whether `a` and `b` are equal rune by rune under `same` (`None`: undecided); texts of a
