@@ -45,7 +45,8 @@ fn write_list_in<W: Write + ?Sized, T: Serialize + Sync>(
     items: &[T],
     block: usize,
 ) -> Result<(), Error> {
-    if items.len() < 4 * block || block == 0 {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    if items.len() < 4 * block || block == 0 || cores < 2 {
         return write(w, items);
     }
     let blocks: Vec<(usize, &[T])> = items
@@ -55,8 +56,8 @@ fn write_list_in<W: Write + ?Sized, T: Serialize + Sync>(
         .collect();
     std::thread::scope(|scope| {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Vec<u8>, Error>>(1);
-        // Written blocks go back to the helper: a fresh 450 KB buffer per block cost more in
-        // page faults than rendering it.
+        // Written blocks go back to the helper: a fresh buffer per block cost more in page
+        // faults than rendering it.
         let (back, returned) = std::sync::mpsc::channel::<Vec<u8>>();
         let odd = &blocks;
         let helper = std::thread::Builder::new()
