@@ -6,7 +6,7 @@ use super::behaviour::Behaviour;
 use super::contexts::{Analysis, Emitter, Silent, Unresolved};
 use super::hollow;
 use super::patterns::{RequiredPattern, RequiredSet};
-use super::suggest::{Prepared, Suggester, suggest_prepared};
+use super::suggest::{Suggester, suggest_all};
 use super::triggers::Unmet;
 use crate::outcome::Finding;
 
@@ -47,23 +47,13 @@ pub fn evaluate_into(
             }
         }
     }
-    // Patterns nothing emits may become orphans that want the closest emitted contexts: those
-    // are prepared on another core while the rest is worked out here.
-    let likely: Vec<&str> = set
-        .patterns
-        .iter()
-        .zip(&by_pattern)
-        .filter(|(_, e)| e.is_empty())
-        .map(|(p, _)| p.as_str())
-        .collect();
-    let prepare = |likely: &[&str]| {
-        Prepared::new(
-            Suggester::new(a.emitters.iter().map(|e| &*e.context)),
-            likely,
-        )
-    };
+    // Patterns nothing emits may become orphans that want the closest emitted contexts: the
+    // suggester's contexts are made ready on another core while the rest is worked out here;
+    // its index, for the orphans found, is then built on both.
+    let likely = by_pattern.iter().any(Vec::is_empty);
+    let suggester = || Suggester::new(a.emitters.iter().map(|e| &*e.context));
     std::thread::scope(|scope| {
-        let prepared = (!likely.is_empty()).then(|| scope.spawn(|| prepare(&likely)));
+        let ready = likely.then(|| scope.spawn(suggester));
         // One notice per distinct context, from its first emitter; sorted without copying texts,
         // on this core while the suggestion index is built on the other (5 and 13 ms on the
         // 1,000-workflow bench, which used to follow each other).
@@ -125,15 +115,16 @@ pub fn evaluate_into(
                 wants.push(out.len() - 1);
             }
         }
-        let prepared = prepared.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        let ready = ready.map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
         if !wants.is_empty() {
             let subjects: Vec<&str> = wants
                 .iter()
                 .filter_map(|i| out.get(*i).map(|f| &*f.subject))
                 .collect();
-            // `wants` are among `likely`, so the index is prepared; were one not, it is built here.
-            let p = prepared.unwrap_or_else(|| prepare(&[]));
-            let all = suggest_prepared(&p, &subjects);
+            // `wants` are among the likely orphans, so the suggester is ready; were it not, it
+            // is made here.
+            let s = ready.unwrap_or_else(suggester);
+            let all = suggest_all(&s, &subjects);
             for (i, suggestions) in wants.iter().zip(all) {
                 if let Some(f) = out.get_mut(*i) {
                     f.suggestions = suggestions;

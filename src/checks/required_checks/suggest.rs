@@ -120,6 +120,31 @@ impl Postings {
     }
 }
 
+/// Contexts past which the index's pass is split between two cores.
+const SPLIT_INDEX: usize = 8192;
+
+/// The postings of two consecutive ranges of contexts as one pass over both would leave them:
+/// a list is dropped when either part dropped it (its count there already passed `common`) or
+/// when the two together pass `common`.
+fn merge_postings(
+    first: (Vec<Vec<u32>>, Vec<bool>),
+    second: (Vec<Vec<u32>>, Vec<bool>),
+    common: usize,
+) -> (Vec<Vec<u32>>, Vec<bool>) {
+    let (mut lists, mut dropped) = first;
+    for ((list, gone), (more, more_gone)) in lists
+        .iter_mut()
+        .zip(dropped.iter_mut())
+        .zip(second.0.into_iter().zip(second.1))
+    {
+        *gone = *gone || more_gone || list.len() + more.len() > common;
+        if !*gone {
+            list.extend(more);
+        }
+    }
+    (lists, dropped)
+}
+
 /// Words of the trigram prefilter: 2^16 bits, 8 KiB.
 const BLOOM_WORDS: usize = 1024;
 
@@ -226,15 +251,21 @@ impl<'a> Suggester<'a> {
             .collect()
     }
 
-    /// The postings of the trigrams of `wants` (lower-cased), in one pass over the contexts.
+    /// The postings of the trigrams of `wants` (lower-cased), in one pass over the contexts,
+    /// split between two cores for a large run: it was the longest step of a 36,000-context
+    /// run's findings, on one core while the other waited.
     fn index(&self, wants: &[String]) -> Postings {
+        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+        self.index_in(wants, self.contexts.len() >= SPLIT_INDEX && cores >= 2)
+    }
+
+    /// [`Self::index`], its pass split in two halves (one on another thread) or not.
+    fn index_in(&self, wants: &[String], split: bool) -> Postings {
         let mut keys: Vec<u64> = wants.iter().flat_map(|w| trigrams(w)).collect();
         keys.sort_unstable();
         keys.dedup();
-        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); keys.len()];
         // A list past `common` is dropped as it grows, so memory stays at `common` per key.
         let common = ((self.contexts.len() as f64) * COMMON).max(16.0) as usize;
-        let mut dropped = vec![false; keys.len()];
         // Most trigrams of the contexts are none of the orphans': a bit per hash bucket says so
         // without the binary search (a 2,000-context run looked up 70,000 trigrams for 2 orphans).
         let mut maybe = Box::new([0u64; BLOOM_WORDS]);
@@ -244,7 +275,50 @@ impl<'a> Suggester<'a> {
                 *w |= 1 << (b % 64);
             }
         }
-        for (i, (_, lower)) in self.contexts.iter().enumerate() {
+        let part = |range: std::ops::Range<usize>| self.postings_of(range, &keys, &maybe, common);
+        let n = self.contexts.len();
+        let (mut lists, mut dropped) = if !split {
+            part(0..n)
+        } else {
+            let mid = n / 2;
+            std::thread::scope(|scope| {
+                let later = std::thread::Builder::new().spawn_scoped(scope, || part(mid..n));
+                let first = part(0..mid);
+                let second = match later {
+                    Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                    Err(_) => part(mid..n),
+                };
+                merge_postings(first, second, common)
+            })
+        };
+        for (list, gone) in lists.iter_mut().zip(dropped.iter_mut()) {
+            if *gone {
+                *list = Vec::new();
+            }
+        }
+        Postings { keys, lists }
+    }
+
+    /// The postings of `keys` among the contexts in `range` (indices of the whole list), and
+    /// which lists grew past `common` there (emptied).
+    fn postings_of(
+        &self,
+        range: std::ops::Range<usize>,
+        keys: &[u64],
+        maybe: &[u64; BLOOM_WORDS],
+        common: usize,
+    ) -> (Vec<Vec<u32>>, Vec<bool>) {
+        let mut lists: Vec<Vec<u32>> = vec![Vec::new(); keys.len()];
+        let mut dropped = vec![false; keys.len()];
+        let start = range.start;
+        for (n, (_, lower)) in self
+            .contexts
+            .get(range)
+            .unwrap_or_default()
+            .iter()
+            .enumerate()
+        {
+            let i = (start + n) as u32;
             for_each_trigram(lower, |t| {
                 let b = bucket(t);
                 if maybe.get(b / 64).is_none_or(|w| w & (1 << (b % 64)) == 0) {
@@ -255,9 +329,9 @@ impl<'a> Suggester<'a> {
                 };
                 if let (Some(list), Some(gone)) = (lists.get_mut(k), dropped.get_mut(k))
                     && !*gone
-                    && list.last() != Some(&(i as u32))
+                    && list.last() != Some(&i)
                 {
-                    list.push(i as u32);
+                    list.push(i);
                     if list.len() > common {
                         *list = Vec::new();
                         *gone = true;
@@ -265,7 +339,7 @@ impl<'a> Suggester<'a> {
                 }
             });
         }
-        Postings { keys, lists }
+        (lists, dropped)
     }
 
     /// The closest contexts to `required`, best first; the orphan's own workflow's contexts come
@@ -358,45 +432,11 @@ impl<'a> Suggester<'a> {
     }
 }
 
-/// The trigram postings of some likely orphans, built ahead (on another core while the rest of
-/// the findings are worked out); suggestions for any subset of them reuse it.
-pub struct Prepared<'a> {
-    pub suggester: Suggester<'a>,
-    /// The likely orphans, lower-cased and sorted.
-    covered: Vec<String>,
-    postings: Postings,
-}
-
-impl<'a> Prepared<'a> {
-    pub fn new(s: Suggester<'a>, likely: &[&str]) -> Prepared<'a> {
-        let mut covered: Vec<String> = likely.iter().map(|o| o.to_lowercase()).collect();
-        covered.sort_unstable();
-        covered.dedup();
-        let postings = s.index(&covered);
-        Prepared {
-            suggester: s,
-            covered,
-            postings,
-        }
-    }
-}
-
 /// Suggestions for many orphans, spread over the cores when there are many.
 pub fn suggest_all(s: &Suggester, orphans: &[&str]) -> Vec<Vec<String>> {
     let wants: Vec<String> = orphans.iter().map(|o| o.to_lowercase()).collect();
     let idx = s.index(&wants);
     suggest_with_index(s, &wants, &idx)
-}
-
-/// As [`suggest_all`], with the postings prepared ahead when they cover every orphan (each
-/// trigram's list does not depend on the others indexed, so the answer is the same).
-pub fn suggest_prepared(p: &Prepared, orphans: &[&str]) -> Vec<Vec<String>> {
-    let wants: Vec<String> = orphans.iter().map(|o| o.to_lowercase()).collect();
-    if wants.iter().all(|w| p.covered.binary_search(w).is_ok()) {
-        suggest_with_index(&p.suggester, &wants, &p.postings)
-    } else {
-        suggest_all(&p.suggester, orphans)
-    }
 }
 
 fn suggest_with_index(s: &Suggester, wants: &[String], idx: &Postings) -> Vec<Vec<String>> {
@@ -433,6 +473,44 @@ fn suggest_with_index(s: &Suggester, wants: &[String], idx: &Postings) -> Vec<Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The index's pass split in two halves gives the postings one pass gives: the same
+    /// contexts per trigram, and the same lists dropped as too common (some only across both
+    /// halves, some within one).
+    #[test]
+    fn the_split_index_is_the_single_pass() {
+        // `zq ` is in 200 contexts, 100 in each half: under the cap (152) in either, over it in
+        // both together.
+        let contexts: Vec<String> = (0..3000)
+            .map(|i| {
+                let mark = if i % 15 == 0 { "zq" } else { "" };
+                format!("ci-{:03} / build-{}{mark} (push)", i % 700, i % 7)
+            })
+            .chain((0..40).map(|i| format!("rare-{i} / lint (pull_request)")))
+            .collect();
+        let s = Suggester::new(contexts.iter().map(String::as_str));
+        let wants = vec![
+            "ci-017 / bild-3zq (push)".to_string(),
+            "rare-7 / lnt (pull_request)".to_string(),
+        ];
+        let one = s.index_in(&wants, false);
+        let two = s.index_in(&wants, true);
+        assert_eq!(one.keys, two.keys);
+        assert_eq!(one.lists, two.lists);
+        // Both kinds of list are there: kept ones and dropped (common) ones.
+        assert!(one.lists.iter().any(|l| !l.is_empty()));
+        assert!(one.lists.iter().any(Vec::is_empty));
+        let zq = trigrams("zq ")[0];
+        let k = one.keys.binary_search(&zq).expect("indexed");
+        assert!(one.lists[k].is_empty() && two.lists[k].is_empty());
+        let half = s.postings_of(
+            0..s.contexts.len() / 2,
+            &one.keys,
+            &[u64::MAX; BLOOM_WORDS],
+            152,
+        );
+        assert!(!half.1[k], "not dropped within one half");
+    }
     use proptest::prelude::*;
 
     proptest! {
