@@ -55,8 +55,7 @@ pub fn evaluate_into(
     std::thread::scope(|scope| {
         let ready = likely.then(|| scope.spawn(suggester));
         // One notice per distinct context, from its first emitter; sorted without copying texts,
-        // on this core while the suggestion index is built on the other (5 and 13 ms on the
-        // 1,000-workflow bench, which used to follow each other).
+        // on this core while the suggester's contexts are made ready on the other.
         let mut extra: Vec<&Emitter> = a
             .emitters
             .iter()
