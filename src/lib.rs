@@ -5,6 +5,7 @@ pub mod checks;
 pub mod cli;
 pub mod comment;
 pub mod config;
+pub mod cores;
 pub mod error;
 pub mod forge;
 pub mod fsread;

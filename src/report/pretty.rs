@@ -45,8 +45,7 @@ fn write_list_in<W: Write + ?Sized, T: Serialize + Sync>(
     items: &[T],
     block: usize,
 ) -> Result<(), Error> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if items.len() < 4 * block || block == 0 || cores < 2 {
+    if items.len() < 4 * block || block == 0 || crate::cores::available() < 2 {
         return write(w, items);
     }
     let blocks: Vec<(usize, &[T])> = items

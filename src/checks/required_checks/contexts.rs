@@ -175,8 +175,7 @@ const MAX_WORKERS: usize = 4;
 const FILES_PER_WORKER: usize = 16;
 
 pub fn analyse(files: &[WorkflowFile], b: &Behaviour, branch: Option<&str>) -> Analysis {
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
+    let workers = crate::cores::available()
         .min(MAX_WORKERS)
         .min(files.len() / FILES_PER_WORKER);
     analyse_on(files, b, branch, workers)

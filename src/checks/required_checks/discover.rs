@@ -111,32 +111,11 @@ const FILES_PER_READER: usize = 64;
 /// are shared among the cores: for 1,000 files they were 6.5 ms on one thread before any
 /// parsing started.
 fn read_all(found: &[(PathBuf, Kind)]) -> Vec<Result<String, ReadError>> {
-    let read = |(p, kind): &(PathBuf, Kind)| match kind {
-        Kind::File => fsread::read_text(p, MAX_FILE_BYTES as u64, false),
-        Kind::Link => link_text(p),
-    };
-    let readers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(found.len() / FILES_PER_READER);
-    if readers <= 1 {
-        return found.iter().map(read).collect();
-    }
-    let per = found.len().div_ceil(readers);
-    std::thread::scope(|scope| {
-        // A chunk no thread could be started for (a low `ulimit -u`) is read here.
-        let parts: Vec<_> = found
-            .chunks(per)
-            .map(|chunk| {
-                std::thread::Builder::new()
-                    .spawn_scoped(scope, move || chunk.iter().map(read).collect::<Vec<_>>())
-                    .map_err(|_| chunk)
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|part| match part {
-                Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
-                Err(chunk) => chunk.iter().map(read).collect(),
+    crate::cores::map_parts(found, FILES_PER_READER, |part| {
+        part.iter()
+            .map(|(p, kind)| match kind {
+                Kind::File => fsread::read_text(p, MAX_FILE_BYTES as u64, false),
+                Kind::Link => link_text(p),
             })
             .collect()
     })

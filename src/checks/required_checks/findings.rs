@@ -183,28 +183,13 @@ pub fn evaluate_into(
     })
 }
 
-/// Emitters past which matching is split between two cores.
-const SPLIT_MATCHING: usize = 4096;
+/// Emitters matched on one thread at a time below this many.
+const MATCHES_PER_THREAD: usize = 2048;
 
 /// The patterns each emitter's context matches, in emitter order.
 fn matches(set: &RequiredSet, emitters: &[Emitter]) -> Vec<Vec<usize>> {
-    let one = |part: &[Emitter]| -> Vec<Vec<usize>> {
+    crate::cores::map_parts(emitters, MATCHES_PER_THREAD, |part| {
         part.iter().map(|e| set.matching(&e.context)).collect()
-    };
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    if emitters.len() < SPLIT_MATCHING || cores < 2 {
-        return one(emitters);
-    }
-    let (first, second) = emitters.split_at(emitters.len() / 2);
-    std::thread::scope(|scope| {
-        let later = scope.spawn(|| one(second));
-        let mut hits = one(first);
-        hits.extend(
-            later
-                .join()
-                .unwrap_or_else(|p| std::panic::resume_unwind(p)),
-        );
-        hits
     })
 }
 

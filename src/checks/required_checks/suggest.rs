@@ -255,8 +255,10 @@ impl<'a> Suggester<'a> {
     /// split between two cores for a large run: it was the longest step of a 36,000-context
     /// run's findings, on one core while the other waited.
     fn index(&self, wants: &[String]) -> Postings {
-        let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
-        self.index_in(wants, self.contexts.len() >= SPLIT_INDEX && cores >= 2)
+        self.index_in(
+            wants,
+            self.contexts.len() >= SPLIT_INDEX && crate::cores::available() >= 2,
+        )
     }
 
     /// [`Self::index`], its pass split in two halves (one on another thread) or not.
@@ -439,33 +441,14 @@ pub fn suggest_all(s: &Suggester, orphans: &[&str]) -> Vec<Vec<String>> {
     suggest_with_index(s, &wants, &idx)
 }
 
+/// Orphans suggested for on one thread at a time below this many.
+const ORPHANS_PER_THREAD: usize = 32;
+
 fn suggest_with_index(s: &Suggester, wants: &[String], idx: &Postings) -> Vec<Vec<String>> {
-    let threads = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(8);
-    if threads < 2 || wants.len() < 64 {
+    crate::cores::map_parts(wants, ORPHANS_PER_THREAD, |part| {
         let mut scratch = Scratch::default();
-        return wants
-            .iter()
+        part.iter()
             .map(|w| s.suggest_with(w, idx, &mut scratch))
-            .collect();
-    }
-    let chunk = wants.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let parts: Vec<_> = wants
-            .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || {
-                    let mut scratch = Scratch::default();
-                    part.iter()
-                        .map(|w| s.suggest_with(w, idx, &mut scratch))
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
-        parts
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
             .collect()
     })
 }
@@ -473,6 +456,7 @@ fn suggest_with_index(s: &Suggester, wants: &[String], idx: &Postings) -> Vec<Ve
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
 
     /// The index's pass split in two halves gives the postings one pass gives: the same
     /// contexts per trigram, and the same lists dropped as too common (some only across both
@@ -511,7 +495,6 @@ mod tests {
         );
         assert!(!half.1[k], "not dropped within one half");
     }
-    use proptest::prelude::*;
 
     proptest! {
         /// Exactly strsim's score (the same f64), ASCII or not.
