@@ -60,14 +60,8 @@ impl GoValue {
         }
     }
 
-    /// A key that is equal for values `reflect.DeepEqual` calls equal (NaN aside).
-    pub fn identity(&self) -> String {
-        let mut out = String::new();
-        self.write_identity(&mut out);
-        out
-    }
-
-    /// Written in place (`write!` into `out`): a value's identity is taken for every matrix
+    /// A key, appended to `out`, that is equal for values `reflect.DeepEqual` calls equal (NaN
+    /// aside). Written in place (`write!` into `out`): a value's identity is taken for every matrix
     /// value, and a `format!` per piece was most of its cost.
     pub fn write_identity(&self, out: &mut String) {
         use std::fmt::Write as _;
@@ -432,14 +426,7 @@ fn days_in(year: u32, month: u32) -> u32 {
     }
 }
 
-/// `fmt.Sprint(v)` — how the matrix suffix prints a value.
-pub fn sprint(v: &GoValue) -> String {
-    let mut out = String::new();
-    sprint_into(&mut out, v);
-    out
-}
-
-/// [`sprint`] appended to `out`.
+/// `fmt.Sprint(v)` — how the matrix suffix prints a value — appended to `out`.
 pub fn sprint_into(out: &mut String, v: &GoValue) {
     use std::fmt::Write as _;
     match v {
@@ -603,6 +590,18 @@ mod tests {
     use super::*;
     use crate::yaml::tree;
 
+    fn sprint(v: &GoValue) -> String {
+        let mut out = String::new();
+        sprint_into(&mut out, v);
+        out
+    }
+
+    fn identity(v: &GoValue) -> String {
+        let mut out = String::new();
+        v.write_identity(&mut out);
+        out
+    }
+
     fn val(src: &str) -> GoValue {
         let n = tree::parse(&format!("v: {src}\n")).expect("parse");
         resolve(n.get("v").expect("v")).expect("resolve")
@@ -706,9 +705,9 @@ mod tests {
         assert_eq!(val("{a: 1, b: 2}"), val("{b: 2, a: 1}"));
         assert_ne!(val(".nan"), val(".nan"));
         assert_eq!(
-            val("{a: 1, b: 2}").identity(),
-            val("{b: 2, a: 1}").identity()
+            identity(&val("{a: 1, b: 2}")),
+            identity(&val("{b: 2, a: 1}"))
         );
-        assert_ne!(val("1").identity(), val("1.0").identity());
+        assert_ne!(identity(&val("1")), identity(&val("1.0")));
     }
 }
