@@ -338,10 +338,12 @@ fn deliver_in(
         None => true,
     };
 
-    let mut final_verdict = shown;
-    if !human_ok || !machine_ok {
-        final_verdict = final_verdict.combine(Verdict::Usage);
-    }
+    // `shown` already holds every failure but the stdout copy's own.
+    let final_verdict = if machine_ok {
+        shown
+    } else {
+        shown.combine(Verdict::Usage)
+    };
     match delivery.mode {
         Mode::Advisory => 0,
         Mode::Assert | Mode::Issue => final_verdict.exit_code(),
